@@ -1,0 +1,105 @@
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { cosmiconfig, type Loader } from "cosmiconfig";
+import { createJiti } from "jiti";
+import { z } from "zod";
+import { Engine } from "../engine.js";
+import { messages } from "../messages.js";
+import { messageOf, isCryptkeepError } from "../errors.js";
+import type { CryptkeepConfig, Plugin } from "../types.js";
+import { flattenPlugins } from "./define.js";
+import { formatIssue } from "./issues.js";
+
+export const CONFIG_FILES = ["backup.config.ts", "backup.config.mts", "backup.config.js", "backup.config.mjs"];
+
+const here = dirname(fileURLToPath(import.meta.url));
+const distRoot = resolve(here, "..", "..");
+
+/** TypeScript configs load without a build step; `cryptkeep` imports resolve to this installation. */
+const jitiLoader: Loader = async (file) => {
+  const jiti = createJiti(import.meta.url, {
+    alias: {
+      "cryptkeep/presets": resolve(distRoot, "presets/index.js"),
+      "cryptkeep/plugins": resolve(distRoot, "plugins/index.js"),
+      cryptkeep: resolve(distRoot, "core/index.js"),
+    },
+    moduleCache: false,
+    fsCache: false,
+  });
+  const mod = (await jiti.import(file)) as { default?: unknown };
+  return mod.default ?? mod;
+};
+
+export interface LoadedConfig {
+  file: string;
+  config: CryptkeepConfig;
+}
+
+export async function loadConfig(explicit: string | undefined, cwd: string = process.cwd()): Promise<LoadedConfig> {
+  const explorer = cosmiconfig("cryptkeep", {
+    searchPlaces: CONFIG_FILES,
+    loaders: { ".ts": jitiLoader, ".mts": jitiLoader, ".js": jitiLoader, ".mjs": jitiLoader },
+    searchStrategy: "global",
+    cache: false,
+  });
+  let found;
+  try {
+    found = explicit ? await explorer.load(resolve(cwd, explicit)) : await explorer.search(cwd);
+  } catch (error) {
+    if (isCryptkeepError(error)) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" && explicit) throw messages.configNotFound(resolve(cwd, explicit));
+    throw messages.configLoadFailed(explicit ?? "backup.config.ts", messageOf(error).split("\n")[0] ?? "");
+  }
+  if (!found || found.isEmpty) throw messages.configNotFound(cwd);
+  return { file: found.filepath, config: found.config as CryptkeepConfig };
+}
+
+const topLevelSchema = z.strictObject({
+  jobs: z.record(z.string().regex(/^[A-Za-z0-9][\w.-]*$/, "job names use letters, digits, '.', '_' and '-'"), z.unknown()),
+  tools: z.record(z.string(), z.string()).optional(),
+  cacheDir: z.string().optional(),
+});
+
+/** Validates the whole config, every plugin's options included, and reports every problem at once. */
+export function buildEngines(loaded: LoadedConfig): Map<string, Engine> {
+  const problems: string[] = [];
+  const top = topLevelSchema.safeParse(loaded.config, { reportInput: true });
+  if (!top.success) {
+    throw messages.configInvalid(shortName(loaded.file), top.error.issues.map((issue) => formatIssue(issue, [])));
+  }
+  const engines = new Map<string, Engine>();
+  for (const [job, value] of Object.entries(loaded.config.jobs)) {
+    const engine = new Engine(job, dirname(loaded.file));
+    const single = !Array.isArray(value);
+    const plugins = flattenPlugins(value as never);
+    if (plugins.length === 0) problems.push(`at jobs.${job}: no preset or plugins given`);
+    const parsed: [Plugin, unknown][] = [];
+    plugins.forEach((plugin, index) => {
+      if (!plugin || typeof plugin.apply !== "function") {
+        problems.push(`at jobs.${job}${single ? "" : `[${index}]`}: not a plugin (use a preset such as gpgIncremental({...}))`);
+        return;
+      }
+      const prefix = single ? ["jobs", job] : ["jobs", job, index];
+      const result = plugin.schema ? plugin.schema.safeParse(plugin.options, { reportInput: true }) : { success: true as const, data: plugin.options };
+      if (result.success) parsed.push([plugin, result.data]);
+      else problems.push(...result.error.issues.map((issue) => formatIssue(issue, prefix, plugin.schema)));
+    });
+    if (problems.length === 0) {
+      try {
+        for (const [plugin, options] of parsed) engine.use(plugin, options);
+      } catch (error) {
+        if (isCryptkeepError(error)) problems.push(`at jobs.${job}: ${error.message}`);
+        else throw error;
+      }
+    }
+    engines.set(job, engine);
+  }
+  if (problems.length) throw messages.configInvalid(shortName(loaded.file), problems);
+  return engines;
+}
+
+function shortName(file: string): string {
+  const rel = file.startsWith(process.cwd() + "/") ? file.slice(process.cwd().length + 1) : file;
+  return rel;
+}

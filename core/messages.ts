@@ -1,0 +1,102 @@
+import { CryptkeepError } from "./errors.js";
+import { ExitCode } from "./exit-codes.js";
+
+/**
+ * Every message a user can see about a failure is made here: what failed, the value seen,
+ * and what to do next. Codes are stable and documented in docs/errors.md.
+ */
+const e = (code: string, message: string, hint?: string, exitCode: number = ExitCode.failed) =>
+  new CryptkeepError({ code, message, hint, exitCode });
+
+export const messages = {
+  configNotFound: (searched: string) =>
+    e("CONFIG_NOT_FOUND", `no cryptkeep config found (looked for backup.config.ts/.mts/.js/.mjs from ${searched} upwards)`,
+      "create backup.config.ts (see docs/config.md) or pass --config PATH", ExitCode.usage),
+  configLoadFailed: (file: string, detail: string) =>
+    e("CONFIG_LOAD_FAILED", `${file}: could not be loaded: ${detail}`, "fix the syntax error above", ExitCode.usage),
+  configInvalid: (file: string, problems: string[]) =>
+    e("CONFIG_INVALID", problems.map((p) => `${file}: ${p}`).join("\n"), "fix the settings listed above", ExitCode.usage),
+  unknownJob: (job: string, known: string[]) =>
+    e("UNKNOWN_JOB", `no job named '${job}' in the config`, `jobs defined: ${known.join(", ") || "(none)"}`, ExitCode.usage),
+  usage: (message: string, hint?: string) => e("USAGE", message, hint, ExitCode.usage),
+  badDuration: (option: string, value: string) =>
+    e("BAD_DURATION", `${option}: '${value}' is not a duration`, "write it like 30D, 12h, 2W or 1h30m", ExitCode.usage),
+  badTime: (value: string) =>
+    e("BAD_TIME", `--at: '${value}' is not a time or snapshot id`,
+      "use an ISO time (2026-11-20T08:00), an interval (3D, 12h), words (3 days ago) or an id from 'cryptkeep snapshots'",
+      ExitCode.usage),
+  serviceMissing: (job: string, service: string) =>
+    e("PLUGIN_MISSING", `job '${job}' has no plugin that provides a ${service}`,
+      service === "store" ? "add a target, e.g. target: { local: './vault' }" : `add a ${service} plugin to the job`, ExitCode.usage),
+  serviceTwice: (job: string, service: string, first: string, second: string) =>
+    e("PLUGIN_CONFLICT", `job '${job}': both ${first} and ${second} provide the ${service}`, "keep only one of them", ExitCode.usage),
+
+  secretEnvMissing: (name: string) =>
+    e("SECRET_MISSING", `environment variable ${name} is not set or empty`, `export ${name}=... before running, or change the secret source`),
+  secretFileUnreadable: (file: string, reason: string) =>
+    e("SECRET_FILE_UNREADABLE", `secret file ${file} cannot be read (${reason})`, "check the path in the config"),
+  secretFileTooOpen: (file: string, mode: number) =>
+    e("SECRET_FILE_TOO_OPEN", `secret file ${file} is readable by others (mode ${mode.toString(8).padStart(4, "0")})`,
+      `run: chmod 600 ${file}`),
+  secretNoTerminal: (purpose: string) =>
+    e("SECRET_NO_TERMINAL", `${purpose} is needed but there is no terminal to ask on`,
+      "give it in the config as { env: 'NAME' }, { file: 'path' } or { command: '...' }"),
+
+  toolMissing: (tool: string) =>
+    e("TOOL_MISSING", `required program '${tool}' was not found`, `install it (Debian: apt-get install ${debianPackage(tool)}) or set tools.${tool} in the config`),
+  commandFailed: (argv: string, exitCode: number, stderrTail: string) =>
+    e("COMMAND_FAILED", `command failed with exit code ${exitCode}: ${argv}${stderrTail ? `\n${indent(stderrTail)}` : ""}`),
+  commandKilled: (argv: string, signal: string, stderrTail: string) =>
+    e("COMMAND_KILLED", `command was stopped by ${signal}: ${argv}${stderrTail ? `\n${indent(stderrTail)}` : ""}`),
+
+  locked: (job: string, holder: string) =>
+    e("LOCKED", `job '${job}' is locked by another run (${holder})`, "wait for it to finish", ExitCode.locked),
+  staleLock: (job: string, holder: string, file: string) =>
+    e("STALE_LOCK", `job '${job}' has a stale lock from a run that no longer exists (${holder}, ${file})`,
+      `make sure no cryptkeep runs for '${job}', then run again with --break-lock`, ExitCode.locked),
+  interrupted: (signal: string) => e("INTERRUPTED", `interrupted by ${signal}; everything opened was closed`, undefined, ExitCode.interrupted),
+
+  sourceMissing: (path: string) =>
+    e("SOURCE_MISSING", `source ${path} does not exist or is not a folder`, "check 'source' in the config; is the disk mounted?"),
+  targetNotWritable: (path: string, reason: string) =>
+    e("TARGET_NOT_WRITABLE", `target ${path} is not writable (${reason})`, "check the folder's owner and permissions, or run 'cryptkeep init'"),
+  targetMissing: (path: string) =>
+    e("TARGET_MISSING", `target ${path} does not exist`, "run 'cryptkeep init JOB' to create it"),
+  targetFull: (path: string) =>
+    e("TARGET_FULL", `no space left at the target (${path}); the unfinished snapshot was not recorded`,
+      "free space or prune old snapshots ('cryptkeep prune JOB'), then run the backup again"),
+  keyFileInvalid: (file: string, detail: string) =>
+    e("KEY_INVALID", `${file}: ${detail}`, "point 'recipients' at armored OpenPGP public keys (cryptkeep keygen makes one)"),
+  decryptKeyNeeded: (job: string) =>
+    e("KEY_NEEDED", `job '${job}': this needs the private key, and none is configured`,
+      "set identity: { key: { file: '...' }, passphrase: { env: '...' } } in the job, or pass --identity FILE"),
+  decryptFailed: (detail: string) =>
+    e("DECRYPT_FAILED", `cannot decrypt: ${detail}`, "check that identity.key is the private key of a recipient and the passphrase is right"),
+  noSnapshots: (job: string) => e("NO_SNAPSHOTS", `job '${job}' has no complete snapshot yet`, `run 'cryptkeep backup ${job}' first`),
+  noSnapshotAt: (job: string, at: string, first: string) =>
+    e("NO_SNAPSHOT_AT", `job '${job}' has no snapshot as old as ${at}; the oldest is ${first}`, "pick a later time ('cryptkeep snapshots JOB' lists them)"),
+  snapshotUnknown: (id: string) => e("SNAPSHOT_UNKNOWN", `no snapshot '${id}'`, "'cryptkeep snapshots JOB' lists the ids"),
+  chainBroken: (id: string, missing: string) =>
+    e("CHAIN_BROKEN", `snapshot ${id} needs ${missing}, which is missing or incomplete`, "restore an earlier snapshot, or run a full backup (--full)"),
+  volumeDamaged: (snapshot: string, volume: string, files: string[]) =>
+    e("VOLUME_DAMAGED", `snapshot ${snapshot}: volume ${volume} does not match its manifest (damaged or truncated)` +
+      (files.length ? `; files affected: ${files.slice(0, 20).join(", ")}${files.length > 20 ? ", ..." : ""}` : ""),
+      "restore another snapshot, or from another copy of the volume", ExitCode.verifyFailed),
+  manifestMissing: (snapshot: string) =>
+    e("MANIFEST_MISSING", `snapshot ${snapshot} has no manifest: it is incomplete`, "the next backup removes it; restore another snapshot"),
+  pathNotInSnapshot: (path: string, snapshot: string) =>
+    e("PATH_NOT_FOUND", `'${path}' is not in snapshot ${snapshot}`, "check the path (relative to the source folder), or pick another --at"),
+  restoreTargetNotEmpty: (path: string) =>
+    e("RESTORE_TARGET_NOT_EMPTY", `restore target ${path} is not empty`, "restore into an empty or new folder", ExitCode.usage),
+};
+
+export type Messages = typeof messages;
+
+function indent(text: string): string {
+  return text.split("\n").map((line) => `  | ${line}`).join("\n");
+}
+
+function debianPackage(tool: string): string {
+  const packages: Record<string, string> = { gpg: "gnupg", "mkfs.ext4": "e2fsprogs", sshfs: "sshfs", zstd: "zstd" };
+  return packages[tool] ?? tool;
+}

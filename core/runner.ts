@@ -1,0 +1,131 @@
+import type { Readable, Writable } from "node:stream";
+import { execa, type ResultPromise } from "execa";
+import { Secret } from "./secret.js";
+import { redact } from "./redact.js";
+import { messages } from "./messages.js";
+
+/**
+ * The only module that starts external programs. Secrets go in by stdin or by an extra
+ * file descriptor (fd 3, 4, ...), never argv; every argv shown and every error is redacted.
+ */
+export interface CommandSpec {
+  /** Tool name (looked up in the configured tool paths, then PATH) or absolute path. */
+  tool: string;
+  args: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Fed to stdin and then closed. A Readable is piped. */
+  input?: Secret | string | Buffer | Readable;
+  /**
+   * Secrets written to fds 3, 4, ... in order. Node makes these sockets, not pipes: the tool must
+   * read the descriptor itself (gpg --passphrase-fd 3); opening /dev/fd/3 by name fails with ENXIO.
+   */
+  secretFds?: Secret[];
+  /** Exit codes that are not failures (tar uses 1 for "file changed as we read it"). */
+  okExitCodes?: number[];
+  /** Where stdout goes when streaming; default: piped and returned. */
+  stdout?: Writable | "pipe" | "ignore" | "inherit";
+}
+
+export interface CommandResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface StreamingCommand {
+  stdout: Readable;
+  stderr: Readable;
+  done: Promise<CommandResult>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export type ToolPaths = Readonly<Record<string, string>>;
+
+export function formatCommand(spec: CommandSpec, tools: ToolPaths = {}): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  const argv = [tools[spec.tool] ?? spec.tool, ...spec.args].map(quote).join(" ");
+  const feed = spec.input instanceof Secret ? " <<< (secret on stdin)" : "";
+  return redact(argv + feed);
+}
+
+export class Runner {
+  constructor(
+    readonly tools: ToolPaths = {},
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  resolveTool(tool: string): string {
+    return this.tools[tool] ?? tool;
+  }
+
+  /** Runs to completion, buffering output. Rejects with a redacted, actionable error. */
+  async run(spec: CommandSpec): Promise<CommandResult> {
+    const child = this.start(spec, "pipe");
+    return this.finish(spec, child);
+  }
+
+  /** Starts a command whose stdout is consumed as a stream (tar's archive, for instance). */
+  stream(spec: CommandSpec): StreamingCommand {
+    const child = this.start(spec, "pipe", true);
+    const stdout = child.stdout as Readable;
+    const stderr = child.stderr as Readable;
+    return { stdout, stderr, done: this.finish(spec, child), kill: (signal) => child.kill(signal ?? "SIGTERM") };
+  }
+
+  private start(spec: CommandSpec, stdout: "pipe", streaming = false): ResultPromise {
+    const extra = (spec.secretFds ?? []).map(() => "pipe" as const);
+    const input = spec.input instanceof Secret ? spec.input.revealBytes() : spec.input;
+    const stdoutMode = spec.stdout === undefined || typeof spec.stdout !== "string" ? stdout : spec.stdout;
+    const child = execa(this.resolveTool(spec.tool), spec.args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      reject: false,
+      stripFinalNewline: false,
+      buffer: { stdout: !streaming && spec.stdout === undefined, stderr: true },
+      stdio: [input === undefined ? "ignore" : "pipe", stdoutMode, "pipe", ...extra],
+      maxBuffer: 64 * 1024 * 1024,
+      cancelSignal: this.signal,
+      forceKillAfterDelay: 5000,
+    }) as ResultPromise;
+    if (input !== undefined) feed(child.stdin as Writable, input);
+    (spec.secretFds ?? []).forEach((secret, i) => {
+      const fd = child.stdio[3 + i] as Writable;
+      fd.on("error", () => undefined);
+      fd.end(secret.revealBytes());
+    });
+    if (spec.stdout !== undefined && typeof spec.stdout !== "string") (child.stdout as Readable).pipe(spec.stdout);
+    return child;
+  }
+
+  private async finish(spec: CommandSpec, child: ResultPromise): Promise<CommandResult> {
+    const result = await child;
+    const stdout = typeof result.stdout === "string" ? result.stdout : "";
+    const stderr = typeof result.stderr === "string" ? result.stderr : "";
+    const exitCode = result.exitCode ?? -1;
+    const failedToStart = result.failed && result.exitCode === undefined && !result.isTerminated;
+    if (failedToStart) {
+      const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
+      if (code === "ENOENT") throw messages.toolMissing(this.resolveTool(spec.tool));
+      throw messages.commandFailed(formatCommand(spec, this.tools), -1, redact(result.message ?? ""));
+    }
+    if (result.isCanceled) throw messages.interrupted("signal");
+    if (result.isTerminated) {
+      throw messages.commandKilled(formatCommand(spec, this.tools), result.signal ?? "signal", redact(tail(stderr)));
+    }
+    if (exitCode !== 0 && !(spec.okExitCodes ?? []).includes(exitCode)) {
+      throw messages.commandFailed(formatCommand(spec, this.tools), exitCode, redact(tail(stderr)));
+    }
+    return { exitCode, stdout, stderr };
+  }
+}
+
+function feed(stdin: Writable, input: string | Buffer | Readable): void {
+  stdin.on("error", () => undefined);
+  if (typeof input === "string" || Buffer.isBuffer(input)) stdin.end(input);
+  else input.pipe(stdin);
+}
+
+export function tail(text: string, lines = 12): string {
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}

@@ -1,0 +1,142 @@
+import { join } from "node:path";
+import type { Engine } from "./engine.js";
+import { messages } from "./messages.js";
+import { Teardown } from "./teardown.js";
+import { TeardownError, isCryptkeepError } from "./errors.js";
+import { acquireLock } from "./lock.js";
+import { Runner, formatCommand, type CommandResult, type CommandSpec, type StreamingCommand } from "./runner.js";
+import { resolveSecret, type Secret, type SecretSource } from "./secret.js";
+import { expandPath } from "./paths.js";
+import { promptHidden } from "./prompt.js";
+import type { Logger } from "./log.js";
+import { Progress } from "./progress.js";
+import type { CommandName, RunContext, RunOptions } from "./types.js";
+import { PassThrough } from "node:stream";
+
+export interface SessionSettings {
+  command: CommandName;
+  options: RunOptions;
+  log: Logger;
+  cacheRoot: string;
+  tools: Record<string, string>;
+  /** Commands that change the target hold the job's lock. */
+  lock: boolean;
+  /** Run connect and open before the body. */
+  connect: boolean;
+  dryRun?: boolean;
+  progress?: Progress;
+}
+
+/** What a plan run recorded: steps and the exact commands, secrets masked. */
+export interface PlanEntry { kind: "step" | "command"; text: string }
+
+/**
+ * Runs one command for one job: lock, connect, open, body; then unwinds everything deferred,
+ * last-in-first-out, on success, failure, SIGINT and SIGTERM. A failed undo is reported
+ * without hiding the error that caused the unwind.
+ */
+export async function runSession<T>(
+  engine: Engine,
+  settings: SessionSettings,
+  body: (ctx: RunContext) => Promise<T>,
+): Promise<{ result: T; plan: PlanEntry[] }> {
+  const teardown = new Teardown();
+  const controller = new AbortController();
+  const plan: PlanEntry[] = [];
+  let caught: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (caught) {
+      settings.log.warn(`${signal} again: still closing what was opened (${teardown.pending.join(", ") || "nothing"})`);
+      return;
+    }
+    caught = signal;
+    settings.log.warn(`${signal} received: stopping and closing what was opened`);
+    controller.abort(messages.interrupted(signal));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const runner = new Runner(settings.tools, controller.signal);
+  const dryRun = settings.dryRun ?? false;
+  const secrets = new Map<string, Promise<Secret>>();
+  const cacheDir = join(settings.cacheRoot, engine.job);
+  const ctx: RunContext = {
+    job: engine.job,
+    command: settings.command,
+    dryRun,
+    options: settings.options,
+    log: settings.log,
+    progress: settings.progress ?? new Progress(),
+    signal: controller.signal,
+    cacheDir,
+    defer: (label, undo) => teardown.defer(label, undo),
+    step: (description) => {
+      if (dryRun) plan.push({ kind: "step", text: description });
+      else settings.log.debug(`step: ${description}`);
+    },
+    exec: async (spec: CommandSpec): Promise<CommandResult> => {
+      if (dryRun) {
+        plan.push({ kind: "command", text: formatCommand(spec, settings.tools) });
+        return { exitCode: 0, stdout: "", stderr: "" };
+      }
+      settings.log.debug(`run: ${formatCommand(spec, settings.tools)}`);
+      return runner.run(spec);
+    },
+    stream: (spec: CommandSpec): StreamingCommand => {
+      if (dryRun) {
+        plan.push({ kind: "command", text: formatCommand(spec, settings.tools) });
+        const empty = new PassThrough();
+        empty.end();
+        return { stdout: empty, stderr: new PassThrough().end() as PassThrough, done: Promise.resolve({ exitCode: 0, stdout: "", stderr: "" }), kill: () => undefined };
+      }
+      settings.log.debug(`run: ${formatCommand(spec, settings.tools)}`);
+      return runner.stream(spec);
+    },
+    secret: (source: SecretSource, purpose: string) => {
+      const key = JSON.stringify(source);
+      let pending = secrets.get(key);
+      if (!pending) {
+        pending = resolveSecret(source, {
+          env: process.env,
+          prompt: (question) => promptHidden(question),
+          runCommand: async (command) => (await runner.run({ tool: "sh", args: ["-c", command] })).stdout,
+        }).catch((error: unknown) => {
+          if (isCryptkeepError(error)) error.message = `${purpose}: ${error.message}`;
+          throw error;
+        });
+        secrets.set(key, pending);
+      }
+      return pending;
+    },
+    resolvePath: (path) => expandPath(path, engine.configDir),
+  };
+
+  let failure: unknown;
+  let result: T | undefined;
+  try {
+    if (settings.lock && !dryRun) {
+      const release = await acquireLock(join(cacheDir, "lock"), engine.job, settings.command, settings.options.breakLock ?? false);
+      teardown.defer("release the job lock", release);
+    }
+    if (settings.connect) {
+      await engine.hooks.connect.promise(ctx);
+      await engine.hooks.open.promise(ctx);
+    }
+    result = await body(ctx);
+    if (controller.signal.aborted) throw controller.signal.reason;
+  } catch (error) {
+    failure = caught ? messages.interrupted(caught) : error;
+  } finally {
+    ctx.progress.done();
+    const failures = await teardown.unwind((label) => settings.log.debug(`undo: ${label}`));
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    if (failures.length) {
+      const cleanup = new TeardownError(failures);
+      if (failure) settings.log.error(cleanup.message);
+      else failure = cleanup;
+    }
+  }
+  if (failure) throw failure;
+  return { result: result as T, plan };
+}

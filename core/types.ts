@@ -1,0 +1,189 @@
+import type { Readable } from "node:stream";
+import type { z } from "zod";
+import type { Engine } from "./engine.js";
+import type { CommandResult, CommandSpec, StreamingCommand } from "./runner.js";
+import type { Secret, SecretSource } from "./secret.js";
+import type { Logger } from "./log.js";
+import type { Progress } from "./progress.js";
+
+/** A plugin: made by a factory, options validated against `schema` before `apply` runs. */
+export interface Plugin<Options = unknown> {
+  name: string;
+  schema?: z.ZodType<Options>;
+  options?: unknown;
+  apply(engine: Engine, options: Options): void;
+}
+
+/** What a job, a preset or `plugins` accepts: nested arrays and falsy entries are allowed. */
+export type PluginOption = Plugin<any> | false | null | undefined | PluginOption[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface CryptkeepConfig {
+  /** One entry per backup job: a preset call, a plugin, or an array of plugins. */
+  jobs: Record<string, PluginOption>;
+  /** Paths of external tools, when they are not on PATH. @default {} */
+  tools?: Record<string, string>;
+  /** Where local state (tar snapshot files, locks) lives. @default $XDG_CACHE_HOME/cryptkeep */
+  cacheDir?: string;
+}
+
+export type CommandName =
+  | "backup" | "restore" | "verify" | "snapshots" | "prune" | "plan" | "doctor" | "init" | "recipe";
+
+export interface RunOptions {
+  full?: boolean;
+  at?: string;
+  path?: string[];
+  to?: string;
+  dryRun?: boolean;
+  compare?: boolean;
+  breakLock?: boolean;
+  identity?: string;
+}
+
+/** One run of one command for one job. Everything a hook may use. */
+export interface RunContext {
+  readonly job: string;
+  readonly command: CommandName;
+  /** True under `cryptkeep plan`: describe with `step`/`exec`, change nothing. */
+  readonly dryRun: boolean;
+  readonly options: RunOptions;
+  readonly log: Logger;
+  readonly progress: Progress;
+  /** Aborted on SIGINT/SIGTERM; long work must stop promptly when it fires. */
+  readonly signal: AbortSignal;
+  readonly cacheDir: string;
+  /** Register the undo of something just acquired; run last-in-first-out at the end. */
+  defer(label: string, undo: () => Promise<void> | void): void;
+  /** Record a step for `plan` and the log. */
+  step(description: string): void;
+  exec(spec: CommandSpec): Promise<CommandResult>;
+  stream(spec: CommandSpec): StreamingCommand;
+  secret(source: SecretSource, purpose: string): Promise<Secret>;
+  /** Resolves a path from the config relative to the config file's folder; expands ~. */
+  resolvePath(path: string): string;
+}
+
+/** A place that keeps named objects: a local folder, an sftp server, a bucket. */
+export interface Store {
+  readonly description: string;
+  /** Writes an object atomically: it is visible under `name` only once complete. Returns bytes written. */
+  put(name: string, data: Readable, signal?: AbortSignal): Promise<number>;
+  get(name: string): Promise<Readable>;
+  /** Names under a prefix ("snapshots/"), recursively, with their sizes. */
+  list(prefix: string): Promise<{ name: string; size: number }[]>;
+  exists(name: string): Promise<boolean>;
+  delete(name: string): Promise<void>;
+  /** Removes every object under a prefix. */
+  deleteAll(prefix: string): Promise<void>;
+  /** Free bytes where the store writes, when known. */
+  freeBytes(): Promise<number | undefined>;
+}
+
+/** Encrypts and decrypts data for the store; the only holder of keys. */
+export interface Cipher {
+  readonly description: string;
+  /** Suffix of encrypted objects, e.g. ".gpg". */
+  readonly extension: string;
+  encrypt(data: Readable): Promise<Readable>;
+  encryptBytes(data: Uint8Array): Promise<Uint8Array>;
+  /** Caller must have checked the ciphertext against a trusted digest first. */
+  decrypt(ctx: RunContext, data: Readable): Promise<Readable>;
+  decryptBytes(ctx: RunContext, data: Uint8Array): Promise<Uint8Array>;
+  /** Shell words that decrypt FILE to stdout with the standard tool, for recipes. */
+  recipeDecrypt(file: string): string;
+  recipeSetup(): string[];
+}
+
+export interface SnapshotInfo {
+  id: string;
+  time: string;
+  type: "full" | "incremental";
+  parent?: string;
+  files: number;
+  sourceBytes: number;
+  storedBytes: number;
+  volumes: number;
+  complete: boolean;
+}
+
+/** The snapshots of a job, as retention and status see them. */
+export interface Repository {
+  list(ctx: RunContext): Promise<SnapshotInfo[]>;
+  remove(ctx: RunContext, id: string): Promise<void>;
+}
+
+export interface BackupSummary {
+  snapshot: string;
+  type: "full" | "incremental";
+  sourceFiles: number;
+  sourceBytes: number;
+  newFiles: number;
+  changedFiles: number;
+  deletedFiles: number;
+  bytesRead: number;
+  bytesWritten: number;
+  volumes: number;
+  elapsedMs: number;
+  errors: string[];
+}
+
+export interface RestoreSummary {
+  snapshot: string;
+  to: string;
+  files: number;
+  bytes: number;
+  chain: string[];
+  elapsedMs: number;
+}
+
+export interface VerifyProblem {
+  kind: "volume" | "file" | "manifest" | "source";
+  snapshot?: string;
+  name: string;
+  detail: string;
+}
+
+export interface VerifySummary {
+  snapshots: string[];
+  volumes: number;
+  files: number;
+  compared: number;
+  problems: VerifyProblem[];
+  elapsedMs: number;
+}
+
+export interface PruneDecision {
+  id: string;
+  action: "keep" | "remove";
+  reasons: string[];
+}
+
+export interface PruneSummary {
+  dryRun: boolean;
+  decisions: PruneDecision[];
+}
+
+export interface Recipe {
+  title: string;
+  notes: string[];
+  commands: string[];
+}
+
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  found?: string;
+  needed?: string;
+  detail: string;
+}
+
+export interface ToolRequirement {
+  tool: string;
+  purpose: string;
+  versionArgs: string[];
+  /** Extracts "1.34" from the tool's version output. */
+  versionPattern: RegExp;
+  minVersion?: string;
+  /** Not needed to run backups (only for recipes or checks): doctor warns instead of failing. */
+  optional?: boolean;
+}

@@ -1,0 +1,97 @@
+import { readFile } from "node:fs/promises";
+import type { Readable } from "node:stream";
+import type { PrivateKey, PublicKey } from "openpgp";
+import { z } from "zod";
+import { definePlugin } from "../../../core/config/define.js";
+import { messages } from "../../../core/messages.js";
+import { secretSourceSchema } from "../../../core/secret.js";
+import { messageOf } from "../../../core/errors.js";
+import type { Cipher, RunContext } from "../../../core/types.js";
+import { readDecryptionKey, readPublicKeys } from "./keys.js";
+import { decryptBytes, decryptStream, encryptBytes, encryptStream } from "./stream.js";
+
+const PLUGIN_NAME = "encryption:openpgp";
+
+export const openpgpOptions = z.strictObject({
+  /** Armored OpenPGP public keys (files). Backups need only these: no secret on the machine. */
+  recipients: z.array(z.string().min(1)).min(1, "at least one recipient key file is needed"),
+  /** The private key for restore and verify, and its passphrase. Asked on the terminal when absent. */
+  identity: z
+    .strictObject({ key: secretSourceSchema, passphrase: secretSourceSchema.optional() })
+    .optional(),
+});
+export type OpenpgpOptions = z.output<typeof openpgpOptions>;
+
+/** OpenPGP encryption in process (openpgp.js), readable by GnuPG 2.2: v4 keys, SEIPDv1, no AEAD. */
+export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engine, options) => {
+  const recipientFiles = options.recipients.map((file) => engine.resolvePath(file));
+  let publicKeys: Promise<PublicKey[]> | undefined;
+  let privateKey: Promise<PrivateKey> | undefined;
+
+  const recipients = () =>
+    (publicKeys ??= Promise.all(
+      recipientFiles.map(async (file) => {
+        const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
+          throw messages.keyFileInvalid(file, `cannot be read (${error.code ?? error.message})`);
+        });
+        return readPublicKeys([text]).catch((error: unknown) => {
+          throw messages.keyFileInvalid(file, messageOf(error));
+        });
+      }),
+    ).then((lists) => lists.flat()));
+
+  const identity = (ctx: RunContext) =>
+    (privateKey ??= (async () => {
+      const keySource = ctx.options.identity ? { file: ctx.options.identity } : options.identity?.key;
+      if (!keySource) throw messages.decryptKeyNeeded(ctx.job);
+      const key = await ctx.secret(keySource, "private key");
+      const passphraseSource = options.identity?.passphrase ?? { prompt: "Passphrase of the backup private key" };
+      const armored = key.reveal();
+      const needsPassphrase = /ENCRYPTED|Proc-Type/.test(armored) || (await readDecryptionKey(armored).then(() => false, () => true));
+      const passphrase = needsPassphrase ? (await ctx.secret(passphraseSource, "passphrase of the private key")).reveal() : undefined;
+      return readDecryptionKey(armored, passphrase).catch((error: unknown) => {
+        throw messages.decryptFailed(messageOf(error));
+      });
+    })());
+
+  const cipher: Cipher = {
+    description: `OpenPGP (openpgp.js) to ${recipientFiles.length} recipient key${recipientFiles.length > 1 ? "s" : ""}: ${recipientFiles.join(", ")}`,
+    extension: ".gpg",
+    async encrypt(data: Readable) {
+      return encryptStream(data, await recipients());
+    },
+    async encryptBytes(data: Uint8Array) {
+      return encryptBytes(data, await recipients());
+    },
+    async decrypt(ctx, data) {
+      const key = await identity(ctx);
+      return decryptStream(data, key);
+    },
+    async decryptBytes(ctx, data) {
+      const key = await identity(ctx);
+      return decryptBytes(data, key).catch((error: unknown) => {
+        throw messages.decryptFailed(messageOf(error));
+      });
+    },
+    recipeDecrypt: (file) => `gpg --batch --decrypt ${file}`,
+    recipeSetup: () => [
+      "export GNUPGHOME=\"$(mktemp -d)\"   # a throwaway keyring",
+      "gpg --batch --import backup.sec.asc    # your private key; gpg asks for its passphrase when decrypting",
+    ],
+  };
+  engine.provide("cipher", cipher);
+
+  engine.hooks.requirements.tap(PLUGIN_NAME, (list) => {
+    list.push({ tool: "gpg", purpose: "restore without cryptkeep (recipe); not used by backups", versionArgs: ["--version"], versionPattern: /gpg \(GnuPG\) (\d+\.\d+(?:\.\d+)?)/, minVersion: "2.2", optional: true });
+  });
+
+  engine.hooks.doctor.tapPromise(PLUGIN_NAME, async (_ctx, checks) => {
+    for (const file of recipientFiles) {
+      const result = await readFile(file, "utf8").then((text) => readPublicKeys([text])).then(
+        (keys) => ({ ok: true, detail: `${file}: ${keys.map((k) => k.getFingerprint().toUpperCase()).join(", ")}` }),
+        (error: unknown) => ({ ok: false, detail: `${file}: ${messageOf(error)}` }),
+      );
+      checks.push({ name: "recipient key", ...result });
+    }
+  });
+});

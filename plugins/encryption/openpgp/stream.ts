@@ -1,0 +1,81 @@
+import type { Readable } from "node:stream";
+import type { ReadableStream } from "node:stream/web";
+import * as openpgp from "openpgp";
+import { BASE_CONFIG, seipdV1SessionKey } from "./config.js";
+import { assertCanDecrypt, integrityError, lockedKeyError } from "./errors.js";
+import { ignoreSignatures } from "./signatures.js";
+import { isSourceError, toNodeReadable, toWebStream } from "./web-streams.js";
+
+export { decryptBytes, encryptBytes } from "./bytes.js";
+
+type Input = NodeJS.ReadableStream | Readable;
+
+/**
+ * Encrypts `input` lazily into a binary OpenPGP message (PKESK + SEIPDv1, no
+ * compression, optionally signed). Nothing is read from `input` before the
+ * returned stream is consumed. Setup problems reject; I/O errors of `input`
+ * surface unchanged as an error of the returned stream.
+ */
+export async function encryptStream(input: Input, recipients: openpgp.PublicKey[], signingKey?: openpgp.PrivateKey): Promise<Readable> {
+  if (signingKey && !signingKey.isDecrypted()) throw lockedKeyError(signingKey);
+  const sessionKey = await seipdV1SessionKey(recipients);
+  try {
+    const message = await openpgp.createMessage({ binary: toWebStream(input), format: "binary" });
+    const encrypted = await openpgp.encrypt({
+      message,
+      encryptionKeys: recipients,
+      ...(signingKey ? { signingKeys: signingKey } : {}),
+      sessionKey,
+      format: "binary",
+      config: BASE_CONFIG,
+    });
+    return toNodeReadable(encrypted as ReadableStream<Uint8Array>);
+  } catch (error) {
+    abandon(input);
+    throw error;
+  }
+}
+
+/**
+ * Streaming decryption of a binary OpenPGP message.
+ *
+ * CONTRACT: this uses `allowUnauthenticatedStream`, i.e. plaintext is released
+ * BEFORE the MDC at the end of the message is checked. The caller MUST have
+ * verified the ciphertext's SHA-256 against a trusted (signed) manifest before
+ * calling this. A damaged message still fails, but only at the end, as an error
+ * on the returned stream, after earlier plaintext has already been emitted.
+ *
+ * Signatures inside the message are not checked here (the manifest is).
+ * Wrong key, locked key and an unreadable header reject the promise.
+ */
+export async function decryptStream(input: Input, key: openpgp.PrivateKey): Promise<Readable> {
+  try {
+    const message = await openpgp
+      .readMessage({ binaryMessage: toWebStream(input), config: BASE_CONFIG })
+      .catch((error: unknown) => Promise.reject(mapDecryptError(error)));
+    assertCanDecrypt(message, key);
+    const { data, signatures } = await openpgp
+      .decrypt({
+        message,
+        decryptionKeys: key,
+        format: "binary",
+        config: { ...BASE_CONFIG, allowUnauthenticatedStream: true },
+      })
+      .catch((error: unknown) => Promise.reject(mapDecryptError(error)));
+    ignoreSignatures(signatures);
+    return toNodeReadable(data as ReadableStream<Uint8Array>, mapDecryptError);
+  } catch (error) {
+    abandon(input);
+    throw error;
+  }
+}
+
+function mapDecryptError(error: unknown): Error {
+  if (isSourceError(error)) return error as Error;
+  return integrityError(error);
+}
+
+/** Releases the caller's input (file handle, socket) when we will never read it. */
+function abandon(input: Input): void {
+  if ("destroy" in input && typeof input.destroy === "function") input.destroy();
+}

@@ -1,0 +1,4 @@
+export { localStore } from "./store/local/index.js";
+export { openpgpEncryption } from "./encryption/openpgp/plugin.js";
+export { tarIncremental } from "./sync/tar-incremental/plugin.js";
+export { retention } from "./retention/index.js";

@@ -1,0 +1,100 @@
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, readdir, rename, rm, stat, statfs, access, constants } from "node:fs/promises";
+import { dirname, join, relative, sep } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Transform, type Readable } from "node:stream";
+import { messages } from "../../../core/messages.js";
+import { PREFIX } from "../../../core/paths.js";
+import type { Store } from "../../../core/types.js";
+
+/** A folder on a filesystem (a USB disk, a NAS mount). Objects are files; writes are atomic renames. */
+export class LocalStore implements Store {
+  readonly description: string;
+  constructor(readonly root: string) {
+    this.description = `local folder ${root}`;
+  }
+
+  async put(name: string, data: Readable, signal?: AbortSignal): Promise<number> {
+    const final = this.#path(name);
+    const temp = join(dirname(final), `.${PREFIX}part-${process.pid}-${Date.now()}-${final.split(sep).pop()}`);
+    await mkdir(dirname(final), { recursive: true });
+    let bytes = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _enc, callback) {
+        bytes += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    try {
+      const out = createWriteStream(temp, { flags: "wx", mode: 0o600, flush: true });
+      await pipeline(data, count, out, { signal });
+      await rename(temp, final);
+      return bytes;
+    } catch (error) {
+      await rm(temp, { force: true });
+      if ((error as NodeJS.ErrnoException).code === "ENOSPC") throw messages.targetFull(this.root);
+      if ((error as NodeJS.ErrnoException).code === "EACCES") throw messages.targetNotWritable(this.root, "permission denied");
+      throw error;
+    }
+  }
+
+  async get(name: string): Promise<Readable> {
+    const path = this.#path(name);
+    await access(path, constants.R_OK);
+    return createReadStream(path, { highWaterMark: 1 << 20 });
+  }
+
+  async list(prefix: string): Promise<{ name: string; size: number }[]> {
+    const base = this.#path(prefix);
+    const out: { name: string; size: number }[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT") return [];
+        throw error;
+      });
+      for (const entry of entries) {
+        const full = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(full);
+        else if (entry.isFile()) out.push({ name: relative(this.root, full).split(sep).join("/"), size: (await stat(full)).size });
+      }
+    };
+    await walk(base);
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async exists(name: string): Promise<boolean> {
+    return stat(this.#path(name)).then(() => true, () => false);
+  }
+
+  async delete(name: string): Promise<void> {
+    await rm(this.#path(name), { force: true });
+  }
+
+  async deleteAll(prefix: string): Promise<void> {
+    await rm(this.#path(prefix), { recursive: true, force: true });
+  }
+
+  async freeBytes(): Promise<number | undefined> {
+    const info = await statfs(this.root).catch(() => undefined);
+    return info ? info.bavail * info.bsize : undefined;
+  }
+
+  /** Throws the user error that says why backups cannot be written here. */
+  async checkWritable(): Promise<void> {
+    const info = await stat(this.root).catch(() => undefined);
+    if (!info?.isDirectory()) throw messages.targetMissing(this.root);
+    await access(this.root, constants.W_OK).catch(() => {
+      throw messages.targetNotWritable(this.root, "permission denied");
+    });
+  }
+
+  async checkReadable(): Promise<void> {
+    const info = await stat(this.root).catch(() => undefined);
+    if (!info?.isDirectory()) throw messages.targetMissing(this.root);
+  }
+
+  #path(name: string): string {
+    if (name.split("/").includes("..")) throw new Error(`refusing object name with '..': ${name}`);
+    return join(this.root, name);
+  }
+}

@@ -1,0 +1,173 @@
+import { readFile, stat } from "node:fs/promises";
+import { messages } from "../../../core/messages.js";
+import { requireDuration } from "../../../core/duration.js";
+import type { BackupSummary, Cipher, RunContext, Store } from "../../../core/types.js";
+import { TarIndexer, buildManifest } from "./index/index.js";
+import { infoName, manifestName, newSnapshotId, snarName, snapshotTime } from "./layout.js";
+import { MANIFEST_FORMAT, countFiles, type Manifest, type SnapshotIndexEntry } from "./manifest.js";
+import type { TarIncrementalOptions } from "./options.js";
+import type { TarRepository } from "./repository.js";
+import type { StateCache } from "./state-cache.js";
+import { compressCommand } from "./compression.js";
+import { createArgs, fileProblems } from "./tar-args.js";
+import { writeVolumes } from "./volume-writer.js";
+import { Readable } from "node:stream";
+import { sha256Hex } from "./digest.js";
+
+export interface BackupDeps {
+  options: TarIncrementalOptions;
+  source: string;
+  excludeFrom?: string;
+  store: Store;
+  cipher: Cipher;
+  repository: TarRepository;
+  cache: StateCache;
+  tarVersion(ctx: RunContext): Promise<string>;
+}
+
+interface Parent { id: string; manifest: Manifest }
+
+/** Decides full or incremental, and makes sure the parent's .snar and manifest are in the local cache. */
+async function chooseParent(ctx: RunContext, deps: BackupDeps, now: Date): Promise<Parent | undefined> {
+  if (ctx.options.full) {
+    ctx.step("full backup: asked for with --full");
+    return undefined;
+  }
+  const complete = await deps.repository.complete();
+  const last = complete.at(-1);
+  if (!last) {
+    ctx.step("full backup: the target has no complete snapshot yet");
+    return undefined;
+  }
+  const chain = deps.repository.chain(complete, last.id);
+  const fullAge = now.getTime() - snapshotTime(chain[0]!.id).getTime();
+  if (fullAge > requireDuration(deps.options.fullEvery, "fullEvery")) {
+    ctx.step(`full backup: the last full (${chain[0]!.id}) is older than fullEvery ${deps.options.fullEvery}`);
+    return undefined;
+  }
+  if (!(await deps.cache.has(last.id))) {
+    if (ctx.dryRun) {
+      ctx.step(`rebuild local state of ${last.id} from the target (needs the private key), or make a full backup without one`);
+      return undefined;
+    }
+    const rebuilt = await rebuildState(ctx, deps, last.id);
+    if (!rebuilt) return undefined;
+  }
+  ctx.step(`incremental backup on top of ${last.id} (chain of ${chain.length})`);
+  return { id: last.id, manifest: await deps.cache.readManifest(last.id) };
+}
+
+async function rebuildState(ctx: RunContext, deps: BackupDeps, id: string): Promise<boolean> {
+  try {
+    ctx.log.info(`local state for ${id} is missing from ${deps.cache.dir}; rebuilding it from the encrypted copy at the target`);
+    const manifest = await deps.repository.readManifest(ctx, id);
+    const stored = Buffer.from(await readAll(await deps.store.get(manifest.snar.name)));
+    if (sha256Hex(stored) !== manifest.snar.sha256) throw messages.volumeDamaged(id, manifest.snar.name, []);
+    const snar = Buffer.from(await deps.cipher.decryptBytes(ctx, stored));
+    await deps.cache.store(manifest, snar);
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code !== "KEY_NEEDED") throw error;
+    ctx.log.warn(`local state for ${id} is missing and no private key is configured to rebuild it: making a new full backup`);
+    return false;
+  }
+}
+
+export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<BackupSummary> {
+  const started = Date.now();
+  const now = new Date();
+  const id = newSnapshotId(now);
+  ctx.step(`check that the source ${deps.source} is a readable folder`);
+  const sourceInfo = await stat(deps.source).catch(() => undefined);
+  if (!sourceInfo?.isDirectory()) throw messages.sourceMissing(deps.source);
+
+  const parent = await chooseParent(ctx, deps, now);
+  const snar = ctx.dryRun ? `${deps.cache.dir}/work/${id}.snar` : await deps.cache.workingSnar(parent?.id, id);
+  const args = createArgs(deps.options, deps.source, snar, deps.excludeFrom);
+  if (ctx.dryRun) {
+    ctx.step(`archive the source with GNU tar (${parent ? `incremental against the .snar of ${parent.id}` : "full, new .snar"})`);
+    ctx.stream({ tool: "tar", args, env: { LC_ALL: "C" } });
+    ctx.step(`split the archive into volumes of ${deps.options.volumeSize} tar bytes`);
+    if (deps.options.compression === "zstd") ctx.stream(compressCommand(deps.options.compressionLevel));
+    if (deps.options.compression === "gzip") ctx.step("compress each volume with gzip (in process)");
+    ctx.step(`encrypt each volume with ${deps.cipher.description}`);
+    ctx.step(`store each volume in ${deps.store.description} under a temporary name, renamed when complete`);
+    ctx.step(`store the encrypted .snar, the plaintext index and last the encrypted manifest (snapshot ${id})`);
+    ctx.step(`keep the new .snar and manifest in the local cache ${deps.cache.dir}`);
+    return emptySummary(id, parent ? "incremental" : "full");
+  }
+
+  ctx.progress.start(`backup ${ctx.job}`);
+  const tar = ctx.stream({ tool: "tar", args, env: { LC_ALL: "C" }, okExitCodes: [1] });
+  const indexer = new TarIndexer();
+  let bytesRead = 0;
+  let volumes;
+  try {
+    volumes = await writeVolumes(ctx, tar.stdout, {
+      id, volumeSize: deps.options.volumeSize, compression: deps.options.compression, compressionLevel: deps.options.compressionLevel,
+      store: deps.store, cipher: deps.cipher, tee: indexer,
+      onBytes: (n) => { bytesRead += n; ctx.progress.update({ bytes: n }); },
+    });
+    indexer.end();
+  } catch (error) {
+    tar.kill();
+    indexer.destroy();
+    await tar.done.catch(() => undefined);
+    throw error;
+  }
+  const tarResult = await tar.done;
+  const index = await indexer.result();
+  const problems = fileProblems(tarResult.stderr);
+  for (const problem of problems) ctx.log.warn(`not backed up as it is: ${problem}`);
+
+  const { files, changes } = buildManifest(index, parent?.manifest.files ?? null);
+  const snarBytes = await readFile(snar);
+  const snarEncrypted = await deps.cipher.encryptBytes(snarBytes);
+  const snarObject = snarName(id, deps.cipher.extension);
+  const snarSize = await deps.store.put(snarObject, Readable.from([Buffer.from(snarEncrypted)]), ctx.signal);
+  const totals = countFiles(files);
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT, id, time: now.toISOString(), type: parent ? "incremental" : "full", parent: parent?.id,
+    compression: deps.options.compression, volumes,
+    snar: { name: snarObject, size: snarSize, sha256: sha256Hex(snarEncrypted) },
+    files, changes: { added: changes.added.length, changed: changes.changed.length, deleted: changes.deleted.length },
+    errors: problems, tar: { version: await deps.tarVersion(ctx), args },
+  };
+  const manifestEncrypted = Buffer.from(await deps.cipher.encryptBytes(Buffer.from(JSON.stringify(manifest))));
+  const storedBytes = volumes.reduce((sum, v) => sum + v.size, 0) + snarSize + manifestEncrypted.length;
+  const info: SnapshotIndexEntry = {
+    format: MANIFEST_FORMAT, id, time: manifest.time, type: manifest.type, parent: manifest.parent,
+    compression: manifest.compression, volumes: volumes.length, storedBytes, files: totals.files, sourceBytes: totals.bytes,
+  };
+  await deps.store.put(infoName(id), Readable.from([Buffer.from(JSON.stringify(info, null, 2) + "\n")]), ctx.signal);
+  // Written last: a snapshot without its manifest is incomplete and is removed by the next run.
+  await deps.store.put(manifestName(id, deps.cipher.extension), Readable.from([manifestEncrypted]), ctx.signal);
+  await deps.cache.store(manifest, snar);
+  await deps.cache.clearWork();
+  ctx.progress.done();
+
+  const isFile = fileSet(files);
+  const wasFile = fileSet(parent?.manifest.files ?? []);
+  return {
+    snapshot: id, type: manifest.type, sourceFiles: totals.files, sourceBytes: totals.bytes,
+    newFiles: changes.added.filter(isFile).length,
+    changedFiles: changes.changed.filter(isFile).length,
+    deletedFiles: changes.deleted.filter(wasFile).length,
+    bytesRead, bytesWritten: storedBytes, volumes: volumes.length, elapsedMs: Date.now() - started, errors: problems,
+  };
+}
+
+function fileSet(files: Manifest["files"]): (path: string) => boolean {
+  const set = new Set(files.filter((f) => f.type === "file").map((f) => f.path));
+  return (path) => set.has(path);
+}
+
+function emptySummary(snapshot: string, type: "full" | "incremental"): BackupSummary {
+  return { snapshot, type, sourceFiles: 0, sourceBytes: 0, newFiles: 0, changedFiles: 0, deletedFiles: 0, bytesRead: 0, bytesWritten: 0, volumes: 0, elapsedMs: 0, errors: [] };
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,55 @@
+import type { ManifestFile } from "./index/index.js";
+import type { Compression } from "./compression.js";
+
+export const MANIFEST_FORMAT = "cryptkeep-tar-incremental/1";
+
+export interface VolumeRecord {
+  name: string;
+  /** Stored (encrypted) size and SHA-256: checked before anything is decrypted. */
+  size: number;
+  sha256: string;
+  /** Range of the uncompressed tar stream this volume holds. */
+  tarStart: number;
+  tarEnd: number;
+}
+
+/** The encrypted record of one snapshot; written last, so its presence means "complete". */
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  id: string;
+  time: string;
+  type: "full" | "incremental";
+  parent?: string;
+  compression: Compression;
+  volumes: VolumeRecord[];
+  snar: { name: string; size: number; sha256: string };
+  files: ManifestFile[];
+  changes: { added: number; changed: number; deleted: number };
+  errors: string[];
+  tar: { version: string; args: string[] };
+}
+
+/** Plaintext: only what listing needs without the key. Never file names. */
+export interface SnapshotIndexEntry {
+  format: typeof MANIFEST_FORMAT;
+  id: string;
+  time: string;
+  type: "full" | "incremental";
+  parent?: string;
+  compression: Compression;
+  volumes: number;
+  storedBytes: number;
+  files: number;
+  sourceBytes: number;
+}
+
+export function countFiles(files: ManifestFile[]): { files: number; bytes: number } {
+  let count = 0;
+  let bytes = 0;
+  for (const file of files) {
+    if (file.type !== "file") continue;
+    count++;
+    bytes += file.size;
+  }
+  return { files: count, bytes };
+}

@@ -1,0 +1,87 @@
+import { access, constants, mkdir, readdir } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { definePlugin } from "../../../core/config/define.js";
+import { messages } from "../../../core/messages.js";
+import type { RunContext } from "../../../core/types.js";
+import { runBackup } from "./backup.js";
+import { FORMAT_MARKER, SNAPSHOTS } from "./layout.js";
+import { MANIFEST_FORMAT } from "./manifest.js";
+import { tarIncrementalOptions } from "./options.js";
+import { TarRepository } from "./repository.js";
+import { StateCache } from "./state-cache.js";
+import { runRestore } from "./restore.js";
+import { runVerify } from "./verify.js";
+import { tarRecipe } from "./recipe.js";
+
+const PLUGIN_NAME = "sync:tar-incremental";
+
+/**
+ * Incremental backups in GNU tar's own listed-incremental format, split into volumes and
+ * encrypted with the job's cipher into the job's store. Provides the job's repository.
+ */
+export const tarIncremental = definePlugin(PLUGIN_NAME, tarIncrementalOptions, (engine, options) => {
+  const source = engine.resolvePath(options.source);
+  const excludeFrom = options.excludeFrom ? engine.resolvePath(options.excludeFrom) : undefined;
+  let repo: TarRepository | undefined;
+  const repository = () => (repo ??= new TarRepository(engine.service("store"), engine.service("cipher")));
+  const deps = () => ({ store: engine.service("store"), cipher: engine.service("cipher"), repository: repository() });
+  const cache = (ctx: RunContext) => new StateCache(ctx.cacheDir);
+  let tarVersion: string | undefined;
+  const readTarVersion = async (ctx: RunContext) =>
+    (tarVersion ??= /tar \(GNU tar\) ([\d.]+)/.exec((await ctx.exec({ tool: "tar", args: ["--version"] })).stdout)?.[1] ?? "unknown");
+
+  engine.provide("repository", {
+    list: () => repository().list(),
+    remove: (ctx, id) => repository().remove(id).then(() => ctx.log.info(`removed snapshot ${id}`)),
+  });
+
+  engine.hooks.requirements.tap(PLUGIN_NAME, (list) => {
+    list.push({ tool: "tar", purpose: "archive and restore (GNU tar, listed-incremental format)", versionArgs: ["--version"], versionPattern: /tar \(GNU tar\) (\d+\.\d+)/, minVersion: "1.30" });
+    if (options.compression === "zstd") list.push({ tool: "zstd", purpose: "compress volumes", versionArgs: ["--version"], versionPattern: /v(\d+\.\d+\.\d+)/, minVersion: "1.4" });
+  });
+
+  engine.hooks.init.tapPromise(PLUGIN_NAME, async (ctx) => {
+    const store = engine.service("store");
+    ctx.step(`create ${FORMAT_MARKER} and ${SNAPSHOTS} in ${store.description}`);
+    if (ctx.dryRun) return;
+    if (!(await store.exists(FORMAT_MARKER))) {
+      const marker = { format: MANIFEST_FORMAT, created: new Date().toISOString(), note: "cryptkeep backup: see 'cryptkeep recipe' to restore without cryptkeep" };
+      await store.put(FORMAT_MARKER, Readable.from([Buffer.from(JSON.stringify(marker, null, 2) + "\n")]));
+    }
+    await mkdir(ctx.cacheDir, { recursive: true, mode: 0o700 });
+  });
+
+  engine.hooks.beforeBackup.tapPromise(PLUGIN_NAME, async (ctx) => {
+    const leftovers = (await repository().list()).filter((s) => !s.complete);
+    for (const snapshot of leftovers) {
+      ctx.step(`remove incomplete snapshot ${snapshot.id} left by an interrupted run`);
+      if (ctx.dryRun) continue;
+      ctx.log.warn(`removing incomplete snapshot ${snapshot.id} left by an interrupted or failed run`);
+      await repository().remove(snapshot.id);
+    }
+    if (!ctx.dryRun) await cache(ctx).clearWork();
+  });
+
+  engine.hooks.backup.tapPromise(PLUGIN_NAME, (ctx) =>
+    runBackup(ctx, { ...deps(), options, source, excludeFrom, cache: cache(ctx), tarVersion: readTarVersion }));
+
+  engine.hooks.snapshots.tapPromise(PLUGIN_NAME, async () => repository().list());
+
+  engine.hooks.restore.tapPromise(PLUGIN_NAME, (ctx, request) => runRestore(ctx, deps(), request));
+
+  engine.hooks.verify.tapPromise(PLUGIN_NAME, (ctx, request) =>
+    runVerify(ctx, { ...deps(), source, exclude: options.exclude }, request));
+
+  engine.hooks.recipe.tapPromise(PLUGIN_NAME, async (recipe) => {
+    const store = engine.service("store");
+    const complete = await repository().complete().catch(() => []);
+    const chain = complete.length ? repository().chain(complete, complete.at(-1)!.id) : [];
+    const root = (store as { root?: string }).root;
+    return tarRecipe(recipe, { cipher: engine.service("cipher"), targetDescription: store.description, targetPath: root, chain, compression: options.compression });
+  });
+
+  engine.hooks.doctor.tapPromise(PLUGIN_NAME, async (_ctx, checks) => {
+    const readable = await access(source, constants.R_OK).then(() => readdir(source)).then(() => "", (e: NodeJS.ErrnoException) => e.code ?? e.message);
+    checks.push({ name: "source", ok: readable === "", detail: readable ? messages.sourceMissing(source).message : `${source} is readable` });
+  });
+});

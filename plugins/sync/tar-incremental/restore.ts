@@ -1,0 +1,81 @@
+import { mkdir, readdir } from "node:fs/promises";
+import { PassThrough } from "node:stream";
+import { messages } from "../../../core/messages.js";
+import type { RestoreRequest } from "../../../core/hooks.js";
+import type { Cipher, RestoreSummary, RunContext, Store } from "../../../core/types.js";
+import type { ManifestFile } from "./index/index.js";
+import type { Manifest } from "./manifest.js";
+import type { TarRepository } from "./repository.js";
+import { selectSnapshot } from "./select.js";
+import { extractArgs } from "./tar-args.js";
+import { streamSnapshot } from "./volume-reader.js";
+
+export interface RestoreDeps { store: Store; cipher: Cipher; repository: TarRepository }
+
+/** Normalises a user's --path ("./a/b/", "a/b") to the manifest's form ("a/b"). */
+export function normalisePath(path: string): string {
+  return path.replace(/^(\.\/)+/, "").replace(/^\/+/, "").replace(/\/+$/, "") || ".";
+}
+
+/**
+ * Replays the chain, full first, with `tar --extract --listed-incremental=/dev/null`, exactly as
+ * the recipe does by hand. For --path, each archive is asked only for members it holds.
+ */
+export async function runRestore(ctx: RunContext, deps: RestoreDeps, request: RestoreRequest): Promise<RestoreSummary> {
+  const started = Date.now();
+  const complete = await deps.repository.complete();
+  const target = selectSnapshot(ctx.job, complete, request.at);
+  const chain = deps.repository.chain(complete, target.id);
+  ctx.step(`restore snapshot ${target.id} (${chain.length} archive${chain.length > 1 ? "s" : ""}: ${chain.map((s) => s.id).join(" → ")}) into ${request.to}`);
+  const manifests: Manifest[] = [];
+  for (const snapshot of chain) manifests.push(await deps.repository.readManifest(ctx, snapshot.id));
+  const final = manifests.at(-1)!;
+  const paths = request.paths.map(normalisePath);
+  const selected = selectFiles(final.files, paths, target.id);
+
+  await mkdir(request.to, { recursive: true });
+  if ((await readdir(request.to)).length > 0) throw messages.restoreTargetNotEmpty(request.to);
+  ctx.progress.start(`restore ${ctx.job}`);
+  for (const manifest of manifests) {
+    const members = paths.length === 0 ? [] : membersIn(manifest, paths);
+    if (paths.length > 0 && members.length === 0) continue;
+    const input = new PassThrough({ highWaterMark: 1 << 20 });
+    const tar = ctx.stream({ tool: "tar", args: extractArgs(request.to, members), input, env: { LC_ALL: "C" } });
+    try {
+      await streamSnapshot(ctx, deps, manifest, input);
+    } catch (error) {
+      input.destroy();
+      tar.kill();
+      await tar.done.catch(() => undefined);
+      throw error;
+    }
+    await tar.done;
+  }
+  ctx.progress.done();
+  const files = selected.filter((f) => f.type === "file");
+  return {
+    snapshot: target.id, to: request.to, files: files.length, bytes: files.reduce((s, f) => s + f.size, 0),
+    chain: chain.map((s) => s.id), elapsedMs: Date.now() - started,
+  };
+}
+
+function selectFiles(files: ManifestFile[], paths: string[], snapshot: string): ManifestFile[] {
+  if (paths.length === 0) return files;
+  const out: ManifestFile[] = [];
+  for (const path of paths) {
+    const matched = files.filter((f) => path === "." || f.path === path || f.path.startsWith(`${path}/`));
+    if (matched.length === 0) throw messages.pathNotInSnapshot(path, snapshot);
+    out.push(...matched);
+  }
+  return out;
+}
+
+/** Members of this archive to extract: folders are in every archive; files only where they were stored. */
+function membersIn(manifest: Manifest, paths: string[]): string[] {
+  return paths.filter((path) => {
+    const entry = manifest.files.find((f) => f.path === path);
+    if (path === ".") return true;
+    if (!entry) return false;
+    return entry.type === "dir" || entry.inArchive;
+  });
+}

@@ -1,0 +1,41 @@
+import { once } from "node:events";
+import type { Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { messages } from "../../../core/messages.js";
+import type { Cipher, RunContext, Store } from "../../../core/types.js";
+import { decompress } from "./compression.js";
+import { digestStream } from "./digest.js";
+import { filesInRange } from "./index/index.js";
+import type { Manifest, VolumeRecord } from "./manifest.js";
+
+/** Reads a volume once to compare its stored bytes with the manifest; nothing is decrypted before this passes. */
+export async function checkVolume(store: Store, volume: VolumeRecord): Promise<string | undefined> {
+  const stream = await store.get(volume.name).catch(() => undefined);
+  if (!stream) return "missing";
+  const actual = await digestStream(stream);
+  if (actual.size !== volume.size) return `size ${actual.size}, expected ${volume.size} (truncated or extended)`;
+  if (actual.sha256 !== volume.sha256) return "SHA-256 differs from the manifest (damaged or tampered with)";
+  return undefined;
+}
+
+export function affectedFiles(manifest: Manifest, volume: VolumeRecord): string[] {
+  return filesInRange(manifest.files, volume.tarStart, volume.tarEnd).map((f) => f.path);
+}
+
+/**
+ * Feeds the snapshot's tar stream (volumes checked, decrypted, decompressed, in order) into `out`
+ * without ending it. Throws VOLUME_DAMAGED naming the volume and its files when a check fails.
+ */
+export async function streamSnapshot(ctx: RunContext, deps: { store: Store; cipher: Cipher }, manifest: Manifest, out: Writable): Promise<void> {
+  for (const volume of manifest.volumes) {
+    const problem = await checkVolume(deps.store, volume);
+    if (problem) throw messages.volumeDamaged(manifest.id, `${volume.name} (${problem})`, affectedFiles(manifest, volume));
+    const plain = decompress(ctx, await deps.cipher.decrypt(ctx, await deps.store.get(volume.name)), manifest.compression);
+    await pipeline(plain, out, { end: false, signal: ctx.signal });
+    ctx.progress.update({ bytes: volume.tarEnd - volume.tarStart });
+  }
+  if (!out.writableEnded) {
+    out.end();
+    if (!out.writableFinished) await once(out, "finish").catch(() => undefined);
+  }
+}

@@ -1,0 +1,94 @@
+import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { PassThrough, Transform, type Readable, type Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { Cipher, RunContext, Store } from "../../../core/types.js";
+import { compress, compressionExt, type Compression } from "./compression.js";
+import { volumeName } from "./layout.js";
+import type { VolumeRecord } from "./manifest.js";
+
+export interface VolumeWriterSettings {
+  id: string;
+  volumeSize: number;
+  compression: Compression;
+  compressionLevel?: number;
+  store: Store;
+  cipher: Cipher;
+  /** Receives every tar byte too (the indexer), with backpressure. */
+  tee: Writable;
+  onBytes(bytes: number): void;
+}
+
+/**
+ * Splits the tar stream into volumes of `volumeSize` tar bytes; each volume is compressed,
+ * encrypted and stored on its own (so a damaged volume costs one volume), while the same
+ * bytes flow into the indexer. Returns the volumes in order.
+ */
+export async function writeVolumes(ctx: RunContext, tar: Readable, settings: VolumeWriterSettings): Promise<VolumeRecord[]> {
+  const volumes: VolumeRecord[] = [];
+  let offset = 0;
+  let current: { name: string; input: PassThrough; done: Promise<{ size: number; sha256: string }>; start: number; filled: number } | undefined;
+
+  const open = () => {
+    const input = new PassThrough({ highWaterMark: 1 << 20 });
+    const name = volumeName(settings.id, volumes.length + 1, compressionExt(settings.compression), settings.cipher.extension);
+    const done = storeVolume(ctx, settings, input, name);
+    done.catch(() => undefined);
+    current = { name, input, done, start: offset, filled: 0 };
+    return current;
+  };
+  const close = async () => {
+    if (!current) return;
+    const volume = current;
+    current = undefined;
+    volume.input.end();
+    const stored = await volume.done;
+    volumes.push({ name: volume.name, ...stored, tarStart: volume.start, tarEnd: volume.start + volume.filled });
+  };
+
+  try {
+    for await (const chunk of tar as AsyncIterable<Buffer>) {
+      await write(settings.tee, chunk, undefined);
+      let rest = chunk;
+      while (rest.length > 0) {
+        const volume = current ?? open();
+        const room = settings.volumeSize - volume.filled;
+        const part = rest.subarray(0, room);
+        rest = rest.subarray(part.length);
+        volume.filled += part.length;
+        offset += part.length;
+        await write(volume.input, part, volume.done);
+        if (volume.filled >= settings.volumeSize) await close();
+      }
+      settings.onBytes(chunk.length);
+    }
+    await close();
+  } catch (error) {
+    current?.input.destroy(error as Error);
+    throw error;
+  }
+  return volumes;
+}
+
+async function storeVolume(ctx: RunContext, settings: VolumeWriterSettings, input: Readable, name: string): Promise<{ size: number; sha256: string }> {
+  const hash = createHash("sha256");
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  const encrypted = await settings.cipher.encrypt(compress(ctx, input, settings.compression, settings.compressionLevel));
+  const piped = pipeline(encrypted, hashing);
+  piped.catch(() => undefined);
+  const size = await settings.store.put(name, hashing, ctx.signal);
+  await piped;
+  return { size, sha256: hash.digest("hex") };
+}
+
+/** Writes with backpressure; rejects if the consumer fails instead of waiting forever for 'drain'. */
+async function write(stream: Writable, chunk: Buffer, failure: Promise<unknown> | undefined): Promise<void> {
+  if (stream.write(chunk)) return;
+  const drained = once(stream, "drain");
+  await (failure ? Promise.race([drained, failure.then(() => drained)]) : drained);
+}

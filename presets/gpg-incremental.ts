@@ -1,0 +1,34 @@
+import { z } from "zod";
+import { definePreset } from "../core/config/define.js";
+import { secretSourceSchema } from "../core/secret.js";
+import { openpgpEncryption } from "../plugins/encryption/openpgp/plugin.js";
+import { retention } from "../plugins/retention/index.js";
+import { retentionSchema } from "../plugins/retention/policy.js";
+import { localStore } from "../plugins/store/local/index.js";
+import { tarIncremental } from "../plugins/sync/tar-incremental/plugin.js";
+import { tarIncrementalOptions } from "../plugins/sync/tar-incremental/options.js";
+
+export const gpgIncrementalOptions = tarIncrementalOptions.extend({
+  /** Where the encrypted volumes go. */
+  target: z.strictObject({ local: z.string().min(1) }),
+  /** Armored OpenPGP public key files; backups need no secret. */
+  recipients: z.array(z.string().min(1)).min(1, "at least one recipient key file is needed"),
+  /** Private key (and passphrase) for restore and verify. */
+  identity: z.strictObject({ key: secretSourceSchema, passphrase: secretSourceSchema.optional() }).optional(),
+  /** Which snapshots `cryptkeep prune` keeps. */
+  retention: retentionSchema.optional(),
+});
+
+/**
+ * Seed 004's scheme (duplicity-style): GNU tar incremental archives, split into volumes,
+ * encrypted to OpenPGP public keys. Restorable with gpg and tar alone (`cryptkeep recipe`).
+ */
+export const gpgIncremental = definePreset("preset:gpgIncremental", gpgIncrementalOptions, (options) => {
+  const { target, recipients, identity, retention: policy, ...sync } = options;
+  return [
+    localStore({ path: target.local }),
+    openpgpEncryption({ recipients, identity }),
+    tarIncremental(sync),
+    policy && retention(policy),
+  ];
+});

@@ -1,0 +1,1 @@
+export { gpgIncremental, gpgIncrementalOptions } from "./gpg-incremental.js";
