@@ -1,4 +1,4 @@
-import type { Readable, Writable } from "node:stream";
+import { PassThrough, type Readable, type Writable } from "node:stream";
 import { execa, type ResultPromise } from "execa";
 import { Secret } from "./secret.js";
 import { redact } from "./redact.js";
@@ -68,9 +68,12 @@ export class Runner {
   /** Starts a command whose stdout is consumed as a stream (tar's archive, for instance). */
   stream(spec: CommandSpec): StreamingCommand {
     const child = this.start(spec, "pipe", true);
-    const stdout = child.stdout as Readable;
+    // execa resumes an unread stdout when not buffering, which drops data read later: own it at once.
+    const stdout = (child.stdout as Readable).pipe(new PassThrough({ highWaterMark: 1 << 20 }));
     const stderr = child.stderr as Readable;
-    return { stdout, stderr, done: this.finish(spec, child), kill: (signal) => child.kill(signal ?? "SIGTERM") };
+    const done = this.finish(spec, child);
+    done.catch((error: Error) => stdout.destroy(error));
+    return { stdout, stderr, done, kill: (signal) => child.kill(signal ?? "SIGTERM") };
   }
 
   private start(spec: CommandSpec, stdout: "pipe", streaming = false): ResultPromise {

@@ -1,0 +1,74 @@
+import { execa } from "execa";
+import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
+export const BIN = join(ROOT, "bin/cryptkeep.js");
+
+export interface CliResult { exitCode: number; stdout: string; stderr: string }
+
+/** Runs the real, built CLI (npm test builds first) as a user would, without a terminal. */
+export async function cli(ws: Workspace, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const result = await execa("node", [BIN, ...args], {
+    cwd: ws.dir, reject: false, stdin: "ignore",
+    env: { XDG_CACHE_HOME: ws.cache, CK_PASSPHRASE: ws.passphrase, ...env },
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** `cli` that must succeed; fails the test with the output otherwise. */
+export async function ok(ws: Workspace, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const result = await cli(ws, args, env);
+  if (result.exitCode !== 0) throw new Error(`cryptkeep ${args.join(" ")} exited ${result.exitCode}\n${result.stderr}\n${result.stdout}`);
+  return result;
+}
+
+export interface Workspace { dir: string; source: string; vault: string; cache: string; keys: string; passphrase: string; config: string }
+
+export interface JobSettings { volumeSize?: string; compression?: "none" | "zstd" | "gzip"; exclude?: string[]; extra?: string }
+
+/**
+ * A temp folder with Documents/, a key pair made by `cryptkeep keygen` (passphrase from the
+ * environment), and a backup.config.ts for job "documents" written as a user would.
+ */
+export async function workspace(settings: JobSettings = {}): Promise<Workspace> {
+  const dir = await mkdtemp(join(tmpdir(), "cryptkeep-test-"));
+  const ws: Workspace = {
+    dir, source: join(dir, "Documents"), vault: join(dir, "vault"), cache: join(dir, "cache"), keys: join(dir, "keys"),
+    passphrase: "correct horse battery staple", config: join(dir, "backup.config.ts"),
+  };
+  await mkdir(ws.source, { recursive: true });
+  await ok(ws, ["keygen", "--out", "./keys/backup", "--passphrase-env", "CK_PASSPHRASE"]);
+  await writeConfig(ws, settings);
+  await ok(ws, ["init", "documents"]);
+  return ws;
+}
+
+export async function writeConfig(ws: Workspace, settings: JobSettings = {}): Promise<void> {
+  await writeFile(ws.config, `import { defineConfig } from "cryptkeep";
+import { gpgIncremental } from "cryptkeep/presets";
+
+export default defineConfig({
+  jobs: {
+    documents: gpgIncremental({
+      source: "./Documents",
+      target: { local: "./vault" },
+      recipients: ["./keys/backup.pub.asc"],
+      identity: { key: { file: "./keys/backup.sec.asc" }, passphrase: { env: "CK_PASSPHRASE" } },
+      exclude: ${JSON.stringify(settings.exclude ?? ["*.tmp", "node_modules/"])},
+      volumeSize: ${JSON.stringify(settings.volumeSize ?? "1MiB")},
+      compression: ${JSON.stringify(settings.compression ?? "none")},
+      retention: { keepLast: 2 },
+      ${settings.extra ?? ""}
+    }),
+  },
+});
+`);
+}
+
+/** JSON output of a command run with --json. */
+export function json<T = Record<string, unknown>>(result: CliResult): T {
+  return JSON.parse(result.stdout) as T;
+}
