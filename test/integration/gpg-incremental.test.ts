@@ -132,8 +132,8 @@ describe("gpgIncremental: backup, incremental, restore, verify, recipe", () => {
     // The recipe as printed, with gpg given the passphrase the way a script would (a person types it).
     const script = recipe
       .replace(/^export GNUPGHOME=.*$/m, `export GNUPGHOME=${gnupg}`)
-      .replace(/^gpg --batch --import .*$/m, "")
-      .replaceAll("gpg --batch --decrypt", `gpg --batch --pinentry-mode loopback --passphrase-file ${join(home, "pass")} --decrypt`);
+      .replace(/^gpg --import .*$/m, "")
+      .replaceAll("gpg --quiet --decrypt", `gpg --quiet --batch --pinentry-mode loopback --passphrase-file ${join(home, "pass")} --decrypt`);
     await writeFile(join(home, "pass"), ws.passphrase, { mode: 0o600 });
     await execa("bash", ["-euo", "pipefail", "-c", script], { env: { HOME: home, PATH: process.env.PATH! } });
     const byHand = await tree(join(home, "restored"));

@@ -73,10 +73,10 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
         throw messages.decryptFailed(messageOf(error));
       });
     },
-    recipeDecrypt: (file) => `gpg --batch --decrypt ${file}`,
+    recipeDecrypt: (file) => `gpg --quiet --decrypt ${file}`,
     recipeSetup: () => [
       "export GNUPGHOME=\"$(mktemp -d)\"   # a throwaway keyring",
-      "gpg --batch --import backup.sec.asc    # your private key; gpg asks for its passphrase when decrypting",
+      "gpg --import backup.sec.asc    # your private key; gpg asks for its passphrase when decrypting",
     ],
   };
   engine.provide("cipher", cipher);

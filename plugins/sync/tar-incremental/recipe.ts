@@ -25,6 +25,7 @@ export function tarRecipe(recipe: Recipe, opts: { cipher: Cipher; targetDescript
     ],
     commands: [
       ...recipe.commands,
+      "set -euo pipefail",
       ...cipher.recipeSetup(),
       ...(opts.targetPath ? [`cd ${shellQuote(opts.targetPath)}`] : []),
       "OUT=\"$HOME/restored\"; mkdir -p \"$OUT\"   # an empty folder",

@@ -148,10 +148,6 @@ function differs(a: ManifestFile, b: ManifestFile): boolean {
   );
 }
 
-function renamedNote(renames: number): string {
-  return renames > 0 ? ` (after replaying the archive's ${renames} directory rename(s))` : "";
-}
-
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
