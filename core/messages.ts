@@ -72,6 +72,9 @@ export const messages = {
       "set identity: { key: { file: '...' }, passphrase: { env: '...' } } in the job, or pass --identity FILE"),
   decryptFailed: (detail: string) =>
     e("DECRYPT_FAILED", `cannot decrypt: ${detail}`, "check that identity.key is the private key of a recipient and the passphrase is right"),
+  signatureInvalid: (publicKey: string, detail: string) =>
+    e("SIGNATURE_INVALID", `manifest signature check failed against ${publicKey}: ${detail}`,
+      "the manifest was not signed by your signing key: it may have been replaced; restore from another copy or check signing.publicKey", ExitCode.verifyFailed),
   noSnapshots: (job: string) => e("NO_SNAPSHOTS", `job '${job}' has no complete snapshot yet`, `run 'cryptkeep backup ${job}' first`),
   noSnapshotAt: (job: string, at: string, first: string) =>
     e("NO_SNAPSHOT_AT", `job '${job}' has no snapshot as old as ${at}; the oldest is ${first}`, "pick a later time ('cryptkeep snapshots JOB' lists them)"),

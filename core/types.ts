@@ -85,7 +85,8 @@ export interface Cipher {
   /** Suffix of encrypted objects, e.g. ".gpg". */
   readonly extension: string;
   encrypt(data: Readable): Promise<Readable>;
-  encryptBytes(data: Uint8Array): Promise<Uint8Array>;
+  /** For small metadata (manifests); signed when the cipher is set up to sign. */
+  encryptBytes(ctx: RunContext, data: Uint8Array): Promise<Uint8Array>;
   /** Caller must have checked the ciphertext against a trusted digest first. */
   decrypt(ctx: RunContext, data: Readable): Promise<Readable>;
   decryptBytes(ctx: RunContext, data: Uint8Array): Promise<Uint8Array>;

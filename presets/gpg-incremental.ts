@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { definePreset } from "../core/config/define.js";
 import { secretSourceSchema } from "../core/secret.js";
-import { openpgpEncryption } from "../plugins/encryption/openpgp/plugin.js";
+import { openpgpEncryption, openpgpOptions } from "../plugins/encryption/openpgp/plugin.js";
 import { retention } from "../plugins/retention/index.js";
 import { retentionSchema } from "../plugins/retention/policy.js";
 import { localStore } from "../plugins/store/local/index.js";
@@ -15,6 +15,8 @@ export const gpgIncrementalOptions = tarIncrementalOptions.extend({
   recipients: z.array(z.string().min(1)).min(1, "at least one recipient key file is needed"),
   /** Private key (and passphrase) for restore and verify. */
   identity: z.strictObject({ key: secretSourceSchema, passphrase: secretSourceSchema.optional() }).optional(),
+  /** Sign manifests; verify and restore then require the signature. */
+  signing: openpgpOptions.shape.signing,
   /** Which snapshots `cryptkeep prune` keeps. */
   retention: retentionSchema.optional(),
 });
@@ -24,10 +26,10 @@ export const gpgIncrementalOptions = tarIncrementalOptions.extend({
  * encrypted to OpenPGP public keys. Restorable with gpg and tar alone (`cryptkeep recipe`).
  */
 export const gpgIncremental = definePreset("preset:gpgIncremental", gpgIncrementalOptions, (options) => {
-  const { target, recipients, identity, retention: policy, ...sync } = options;
+  const { target, recipients, identity, signing, retention: policy, ...sync } = options;
   return [
     localStore({ path: target.local }),
-    openpgpEncryption({ recipients, identity }),
+    openpgpEncryption({ recipients, identity, signing }),
     tarIncremental(sync),
     policy && retention(policy),
   ];

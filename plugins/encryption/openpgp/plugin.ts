@@ -4,7 +4,7 @@ import type { PrivateKey, PublicKey } from "openpgp";
 import { z } from "zod";
 import { definePlugin } from "../../../core/config/define.js";
 import { messages } from "../../../core/messages.js";
-import { secretSourceSchema } from "../../../core/secret.js";
+import { secretSourceSchema, type SecretSource } from "../../../core/secret.js";
 import { messageOf } from "../../../core/errors.js";
 import type { Cipher, RunContext } from "../../../core/types.js";
 import { readDecryptionKey, readPublicKeys } from "./keys.js";
@@ -19,6 +19,13 @@ export const openpgpOptions = z.strictObject({
   identity: z
     .strictObject({ key: secretSourceSchema, passphrase: secretSourceSchema.optional() })
     .optional(),
+  /**
+   * Sign every manifest with this private key (it must then be on the machine that backs up),
+   * and refuse, on verify and restore, a manifest not signed by `publicKey`.
+   */
+  signing: z
+    .strictObject({ key: secretSourceSchema, passphrase: secretSourceSchema.optional(), publicKey: z.string().min(1) })
+    .optional(),
 });
 export type OpenpgpOptions = z.output<typeof openpgpOptions>;
 
@@ -28,9 +35,13 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
   let publicKeys: Promise<PublicKey[]> | undefined;
   let privateKey: Promise<PrivateKey> | undefined;
 
-  const recipients = () =>
-    (publicKeys ??= Promise.all(
-      recipientFiles.map(async (file) => {
+  const signerFile = options.signing ? engine.resolvePath(options.signing.publicKey) : undefined;
+  let signer: Promise<PrivateKey> | undefined;
+  let signerPublic: Promise<PublicKey[]> | undefined;
+
+  const readKeyFiles = (files: string[]) =>
+    Promise.all(
+      files.map(async (file) => {
         const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
           throw messages.keyFileInvalid(file, `cannot be read (${error.code ?? error.message})`);
         });
@@ -38,20 +49,31 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
           throw messages.keyFileInvalid(file, messageOf(error));
         });
       }),
-    ).then((lists) => lists.flat()));
+    ).then((lists) => lists.flat());
+  const recipients = () => (publicKeys ??= readKeyFiles(recipientFiles));
+  const verifyWith = () => (signerFile ? (signerPublic ??= readKeyFiles([signerFile])) : Promise.resolve(undefined));
+
+  const unlock = async (ctx: RunContext, keySource: SecretSource, passphraseSource: SecretSource, what: string) => {
+    const armored = (await ctx.secret(keySource, what)).reveal();
+    const needsPassphrase = await readDecryptionKey(armored).then(
+      () => false,
+      (error: unknown) => (/passphrase needed/.test(messageOf(error)) ? true : Promise.reject(messages.decryptFailed(messageOf(error)))),
+    );
+    const passphrase = needsPassphrase ? (await ctx.secret(passphraseSource, `passphrase of the ${what}`)).reveal() : undefined;
+    return readDecryptionKey(armored, passphrase).catch((error: unknown) => {
+      throw messages.decryptFailed(messageOf(error));
+    });
+  };
+  const signingKey = (ctx: RunContext) =>
+    options.signing
+      ? (signer ??= unlock(ctx, options.signing.key, options.signing.passphrase ?? { prompt: "Passphrase of the signing key" }, "signing key"))
+      : Promise.resolve(undefined);
 
   const identity = (ctx: RunContext) =>
     (privateKey ??= (async () => {
       const keySource = ctx.options.identity ? { file: ctx.options.identity } : options.identity?.key;
       if (!keySource) throw messages.decryptKeyNeeded(ctx.job);
-      const key = await ctx.secret(keySource, "private key");
-      const passphraseSource = options.identity?.passphrase ?? { prompt: "Passphrase of the backup private key" };
-      const armored = key.reveal();
-      const needsPassphrase = /ENCRYPTED|Proc-Type/.test(armored) || (await readDecryptionKey(armored).then(() => false, () => true));
-      const passphrase = needsPassphrase ? (await ctx.secret(passphraseSource, "passphrase of the private key")).reveal() : undefined;
-      return readDecryptionKey(armored, passphrase).catch((error: unknown) => {
-        throw messages.decryptFailed(messageOf(error));
-      });
+      return unlock(ctx, keySource, options.identity?.passphrase ?? { prompt: "Passphrase of the backup private key" }, "private key");
     })());
 
   const cipher: Cipher = {
@@ -60,8 +82,8 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
     async encrypt(data: Readable) {
       return encryptStream(data, await recipients());
     },
-    async encryptBytes(data: Uint8Array) {
-      return encryptBytes(data, await recipients());
+    async encryptBytes(ctx, data: Uint8Array) {
+      return encryptBytes(data, await recipients(), await signingKey(ctx));
     },
     async decrypt(ctx, data) {
       const key = await identity(ctx);
@@ -69,7 +91,9 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
     },
     async decryptBytes(ctx, data) {
       const key = await identity(ctx);
-      return decryptBytes(data, key).catch((error: unknown) => {
+      const signers = await verifyWith();
+      return decryptBytes(data, key, signers).catch((error: unknown) => {
+        if (signers && /signature/i.test(messageOf(error))) throw messages.signatureInvalid(signerFile!, messageOf(error));
         throw messages.decryptFailed(messageOf(error));
       });
     },

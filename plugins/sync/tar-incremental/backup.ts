@@ -122,7 +122,7 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
 
   const { files, changes } = buildManifest(index, parent?.manifest.files ?? null);
   const snarBytes = await readFile(snar);
-  const snarEncrypted = await deps.cipher.encryptBytes(snarBytes);
+  const snarEncrypted = await deps.cipher.encryptBytes(ctx, snarBytes);
   const snarObject = snarName(id, deps.cipher.extension);
   const snarSize = await deps.store.put(snarObject, Readable.from([Buffer.from(snarEncrypted)]), ctx.signal);
   const totals = countFiles(files);
@@ -133,7 +133,7 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
     files, changes: { added: changes.added.length, changed: changes.changed.length, deleted: changes.deleted.length },
     errors: problems, tar: { version: await deps.tarVersion(ctx), args },
   };
-  const manifestEncrypted = Buffer.from(await deps.cipher.encryptBytes(Buffer.from(JSON.stringify(manifest))));
+  const manifestEncrypted = Buffer.from(await deps.cipher.encryptBytes(ctx, Buffer.from(JSON.stringify(manifest))));
   const storedBytes = volumes.reduce((sum, v) => sum + v.size, 0) + snarSize + manifestEncrypted.length;
   const info: SnapshotIndexEntry = {
     format: MANIFEST_FORMAT, id, time: manifest.time, type: manifest.type, parent: manifest.parent,

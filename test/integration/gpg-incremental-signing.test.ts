@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { cli, json, ok, workspace, writeConfig } from "../helpers/cli.js";
+import { decryptBytes, encryptBytes, readDecryptionKey, readPublicKeys } from "../../plugins/encryption/openpgp/index.js";
+
+describe("gpgIncremental with signed manifests", () => {
+  it("signs every manifest, and verify/restore refuse a manifest not signed by the signing key", async () => {
+    const signing = `signing: { key: { file: "./keys/signer.sec.asc" }, passphrase: { env: "CK_PASSPHRASE" }, publicKey: "./keys/signer.pub.asc" },`;
+    const ws = await workspace({ extra: signing });
+    await ok(ws, ["keygen", "--out", "./keys/signer", "--name", "backup signer", "--passphrase-env", "CK_PASSPHRASE"]);
+    await writeFile(join(ws.source, "a.txt"), "signed data\n");
+    await ok(ws, ["backup", "documents"]);
+    expect((await ok(ws, ["verify", "documents"])).stdout).toContain("0 difference(s) found");
+
+    // Someone with only the public key replaces the manifest with one that lists other hashes.
+    const id = json<{ jobs: { result: { id: string }[] }[] }>(await ok(ws, ["snapshots", "documents", "--json"])).jobs[0]!.result[0]!.id;
+    const manifestFile = join(ws.vault, "snapshots", id, "manifest.json.gpg");
+    const key = await readDecryptionKey(await readFile(join(ws.keys, "backup.sec.asc"), "utf8"), ws.passphrase);
+    const plain = await decryptBytes(await readFile(manifestFile), key);
+    const recipients = await readPublicKeys([await readFile(join(ws.keys, "backup.pub.asc"), "utf8")]);
+    await writeFile(manifestFile, await encryptBytes(plain, recipients));
+
+    const verify = await cli(ws, ["verify", "documents"]);
+    expect(verify.exitCode).toBe(4);
+    expect(verify.stdout).toMatch(/DAMAGED: \S+ \S+: manifest signature check failed against .*signer\.pub\.asc/);
+    const restore = await cli(ws, ["restore", "documents", "--to", join(ws.dir, "out")]);
+    expect(restore.exitCode).toBe(4);
+    expect(restore.stderr).toContain("manifest signature check failed");
+
+    // Without the signing setting, the same vault restores (the signature is then not required).
+    await writeConfig(ws, {});
+    await ok(ws, ["restore", "documents", "--to", join(ws.dir, "out2")]);
+    expect(await readFile(join(ws.dir, "out2/a.txt"), "utf8")).toBe("signed data\n");
+  });
+});
