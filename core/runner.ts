@@ -72,6 +72,8 @@ export class Runner {
     const stdout = (child.stdout as Readable).pipe(new PassThrough({ highWaterMark: 1 << 20 }));
     const stderr = child.stderr as Readable;
     const done = this.finish(spec, child);
+    // The failure also rejects `done`: a caller that never reads stdout (tar --extract) must not crash on it.
+    stdout.on("error", () => undefined);
     done.catch((error: Error) => stdout.destroy(error));
     return { stdout, stderr, done, kill: (signal) => child.kill(signal ?? "SIGTERM") };
   }

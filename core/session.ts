@@ -96,7 +96,8 @@ export async function runSession<T>(
       const key = JSON.stringify(source);
       let pending = secrets.get(key);
       if (!pending) {
-        pending = resolveSecret(source, {
+        const located = "file" in source ? { file: expandPath(source.file, engine.configDir) } : source;
+        pending = resolveSecret(located, {
           env: process.env,
           prompt: (question) => promptHidden(question),
           runCommand: async (command) => (await runner.run({ tool: "sh", args: ["-c", command] })).stdout,

@@ -34,3 +34,16 @@ describe("gpgIncremental with signed manifests", () => {
     expect(await readFile(join(ws.dir, "out2/a.txt"), "utf8")).toBe("signed data\n");
   });
 });
+
+describe("config location", () => {
+  it("resolves every relative path in the config from the config's folder, whatever the working directory", async () => {
+    const ws = await workspace();
+    await writeFile(join(ws.source, "b.txt"), "from elsewhere\n");
+    const elsewhere = { ...ws, dir: "/" };
+    await ok(elsewhere, ["--config", ws.config, "backup", "documents"]);
+    await ok(elsewhere, ["--config", ws.config, "restore", "documents", "--to", join(ws.dir, "out")]);
+    expect(await readFile(join(ws.dir, "out/b.txt"), "utf8")).toBe("from elsewhere\n");
+    const doctor = await ok(elsewhere, ["--config", ws.config, "doctor", "documents"]);
+    expect(doctor.stdout).toMatch(/ok\s+private key: \S+backup\.sec\.asc: mode 600/);
+  });
+});

@@ -32,7 +32,8 @@ export async function checkTool(runner: Runner, req: ToolRequirement): Promise<D
     const { stdout, stderr } = await runner.run({ tool: req.tool, args: req.versionArgs, okExitCodes: [1] });
     const found = req.versionPattern.exec(stdout + stderr)?.[1];
     const ok = !req.minVersion || (found !== undefined && compareVersions(found, req.minVersion) >= 0);
-    return { name: req.tool, ok, found: found ?? "unknown version", needed, detail: `${runner.resolveTool(req.tool)}: ${req.purpose}` };
+    const path = runner.resolveTool(req.tool);
+    return { name: req.tool, ok, found: found ?? "unknown version", needed, detail: path === req.tool ? req.purpose : `${req.purpose} (${path})` };
   } catch (error) {
     return { name: req.tool, ok: req.optional ?? false, needed, detail: `${req.optional ? "optional, " : ""}${messageOf(error)}` };
   }

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import type { PrivateKey, PublicKey } from "openpgp";
 import { z } from "zod";
@@ -110,6 +110,14 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
   });
 
   engine.hooks.doctor.tapPromise(PLUGIN_NAME, async (_ctx, checks) => {
+    for (const [what, source] of [["private key", options.identity?.key], ["signing key", options.signing?.key]] as const) {
+      if (!source || !("file" in source)) continue;
+      const file = engine.resolvePath(source.file);
+      const mode = await stat(file).then((info) => info.mode & 0o777, () => undefined);
+      const ok = mode !== undefined && (mode & 0o077) === 0;
+      const detail = mode === undefined ? `${file}: missing (restore and verify need it; backups do not)` : ok ? `${file}: mode ${mode.toString(8)}` : `${file}: mode ${mode.toString(8)} lets others read it: run chmod 600 ${file}`;
+      checks.push({ name: what, ok: ok || mode === undefined, detail });
+    }
     for (const file of recipientFiles) {
       const result = await readFile(file, "utf8").then((text) => readPublicKeys([text])).then(
         (keys) => ({ ok: true, detail: `${file}: ${keys.map((k) => k.getFingerprint().toUpperCase()).join(", ")}` }),

@@ -97,9 +97,11 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
     return emptySummary(id, parent ? "incremental" : "full");
   }
 
-  ctx.progress.start(`backup ${ctx.job}`);
+  // A full archive is about as big as the source was last time: a fair estimate for the bar.
+  const estimate = parent ? undefined : (await deps.repository.complete().catch(() => [])).at(-1)?.sourceBytes;
+  ctx.progress.start(`backup ${ctx.job}`, estimate);
   const tar = ctx.stream({ tool: "tar", args, env: { LC_ALL: "C" }, okExitCodes: [1] });
-  const indexer = new TarIndexer();
+  const indexer = new TarIndexer({ onMember: (member) => member.type === "file" && ctx.progress.update({ files: 1 }) });
   let bytesRead = 0;
   let volumes;
   try {

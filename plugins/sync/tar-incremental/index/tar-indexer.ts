@@ -46,8 +46,11 @@ export class TarIndexer extends Writable {
   private readonly dumpdirs: Dumpdir[] = [];
   private readonly done: Promise<TarIndex>;
 
-  constructor(options: { highWaterMark?: number } = {}) {
+  private readonly onMember?: (member: TarMember) => void;
+
+  constructor(options: { highWaterMark?: number; onMember?: (member: TarMember) => void } = {}) {
     super({ highWaterMark: options.highWaterMark });
+    this.onMember = options.onMember;
     this.step = this.headerStep();
     this.done = new Promise<TarIndex>((resolve, reject) => {
       this.once("finish", () => resolve(this.index()));
@@ -233,7 +236,10 @@ export class TarIndexer extends Writable {
     if (type === "hardlink") member.linkTarget = normalisePath(decodeName(linkBytes));
 
     const finish = () => {
-      if (path !== ".") this.members.push(member);
+      if (path !== ".") {
+        this.members.push(member);
+        this.onMember?.(member);
+      }
       this.padThenHeader(stored);
     };
 
