@@ -24,7 +24,7 @@ const jitiLoader: Loader = async (file) => {
       cryptkeep: resolve(distRoot, "core/index.js"),
     },
     moduleCache: false,
-    fsCache: false,
+    fsCache: true,
   });
   const mod = (await jiti.import(file)) as { default?: unknown };
   return mod.default ?? mod;
