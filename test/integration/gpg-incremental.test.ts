@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cli, json, ok, workspace, type Workspace } from "../helpers/cli.js";
 import { tree, type Tree } from "../helpers/tree.js";
+import { runRecipe } from "../helpers/gpg.js";
 
 interface SnapshotRow { id: string; type: string; files: number; complete: boolean }
 const snapshots = async (ws: Workspace) => json<{ jobs: { result: SnapshotRow[] }[] }>(await ok(ws, ["snapshots", "documents", "--json"])).jobs[0]!.result;
@@ -124,24 +125,11 @@ describe("gpgIncremental: backup, incremental, restore, verify, recipe", () => {
   it("the recipe restores every snapshot with gpg and GNU tar alone, identical to cryptkeep's restore", async () => {
     const recipe = (await ok(ws, ["recipe", "documents"])).stdout;
     expect(recipe).toContain("tar --extract --listed-incremental=/dev/null");
-    const gnupg = await mkdtemp(join(tmpdir(), "cryptkeep-gnupg-"));
-    await chmod(gnupg, 0o700);
-    const gpg = (args: string[], input?: string) => execa("gpg", ["--homedir", gnupg, "--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0", ...args], { input: input ?? ws.passphrase });
-    await gpg(["--import", join(ws.keys, "backup.sec.asc")]);
-    const home = await mkdtemp(join(tmpdir(), "cryptkeep-home-"));
-    // The recipe as printed, with gpg given the passphrase the way a script would (a person types it).
-    const script = recipe
-      .replace(/^export GNUPGHOME=.*$/m, `export GNUPGHOME=${gnupg}`)
-      .replace(/^gpg --import .*$/m, "")
-      .replaceAll("gpg --quiet --decrypt", `gpg --quiet --batch --pinentry-mode loopback --passphrase-file ${join(home, "pass")} --decrypt`);
-    await writeFile(join(home, "pass"), ws.passphrase, { mode: 0o600 });
-    await execa("bash", ["-euo", "pipefail", "-c", script], { env: { HOME: home, PATH: process.env.PATH! } });
-    const byHand = await tree(join(home, "restored"));
+    const byHand = await tree(await runRecipe(ws, recipe));
     expect(byHand).toEqual(states[2]);
     const byCryptkeep = join(ws.dir, "restore-compare");
     await ok(ws, ["restore", "documents", "--to", byCryptkeep]);
     expect(byHand).toEqual(await tree(byCryptkeep));
-    await execa("gpgconf", ["--homedir", gnupg, "--kill", "gpg-agent"]).catch(() => undefined);
   });
 
   it("plan prints every step and command without changing anything", async () => {
