@@ -1,5 +1,6 @@
 import { execa } from "execa";
 import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
+import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +26,12 @@ export async function ok(ws: Workspace, args: string[], env: Record<string, stri
   return result;
 }
 
+const created: string[] = [];
+process.on("exit", () => {
+  if (process.env.CRYPTKEEP_KEEP_TEST_DIRS) return;
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
 export interface Workspace { dir: string; source: string; vault: string; cache: string; keys: string; passphrase: string; config: string }
 
 export interface JobSettings { volumeSize?: string; compression?: "none" | "zstd" | "gzip"; exclude?: string[]; extra?: string }
@@ -35,6 +42,7 @@ export interface JobSettings { volumeSize?: string; compression?: "none" | "zstd
  */
 export async function workspace(settings: JobSettings = {}): Promise<Workspace> {
   const dir = await mkdtemp(join(tmpdir(), "cryptkeep-test-"));
+  created.push(dir);
   const ws: Workspace = {
     dir, source: join(dir, "Documents"), vault: join(dir, "vault"), cache: join(dir, "cache"), keys: join(dir, "keys"),
     passphrase: "correct horse battery staple", config: join(dir, "backup.config.ts"),
