@@ -34,7 +34,8 @@ export const messages = {
   secretEnvMissing: (name: string) =>
     e("SECRET_MISSING", `environment variable ${name} is not set or empty`, `export ${name}=... before running, or change the secret source`),
   secretFileUnreadable: (file: string, reason: string) =>
-    e("SECRET_FILE_UNREADABLE", `secret file ${file} cannot be read (${reason})`, "check the path in the config"),
+    e("SECRET_FILE_UNREADABLE", `secret file ${file} cannot be read (${reason})`,
+      reason === "EACCES" ? `run cryptkeep as the user that owns ${file}, or make that user its owner (chown)` : "check the path in the config"),
   secretFileTooOpen: (file: string, mode: number) =>
     e("SECRET_FILE_TOO_OPEN", `secret file ${file} is readable by others (mode ${mode.toString(8).padStart(4, "0")})`,
       `run: chmod 600 ${file}`),
@@ -60,11 +61,19 @@ export const messages = {
     e("SOURCE_MISSING", `source ${path} does not exist or is not a folder`, "check 'source' in the config; is the disk mounted?"),
   targetNotWritable: (path: string, reason: string) =>
     e("TARGET_NOT_WRITABLE", `target ${path} is not writable (${reason})`, "check the folder's owner and permissions, or run 'cryptkeep init'"),
+  targetNotReadable: (path: string, reason: string) =>
+    e("TARGET_NOT_READABLE", `target ${path} is not readable (${reason})`, "check the folder's owner and permissions, or run cryptkeep as the user that made the backups"),
+  cacheNotWritable: (path: string, reason: string) =>
+    e("CACHE_NOT_WRITABLE", `local state folder ${path} is not writable (${reason})`,
+      "run cryptkeep as the user that owns it, or set cacheDir in the config (or XDG_CACHE_HOME) to a folder this user can write"),
   targetMissing: (path: string) =>
     e("TARGET_MISSING", `target ${path} does not exist`, "run 'cryptkeep init JOB' to create it"),
   targetFull: (path: string) =>
     e("TARGET_FULL", `no space left at the target (${path}); the unfinished snapshot was not recorded`,
       "free space or prune old snapshots ('cryptkeep prune JOB'), then run the backup again"),
+  targetOfOtherJob: (target: string, owner: string, job: string) =>
+    e("TARGET_OF_OTHER_JOB", `${target} holds the backups of job '${owner}', not of '${job}'`,
+      "give each job its own target folder (or rename the job back)", ExitCode.usage),
   keyFileInvalid: (file: string, detail: string) =>
     e("KEY_INVALID", `${file}: ${detail}`, "point 'recipients' at armored OpenPGP public keys (cryptkeep keygen makes one)"),
   decryptKeyNeeded: (job: string) =>
@@ -72,6 +81,10 @@ export const messages = {
       "set identity: { key: { file: '...' }, passphrase: { env: '...' } } in the job, or pass --identity FILE"),
   decryptFailed: (detail: string) =>
     e("DECRYPT_FAILED", `cannot decrypt: ${detail}`, "check that identity.key is the private key of a recipient and the passphrase is right"),
+  notEncryptedToKey: (detail: string) =>
+    e("DECRYPT_FAILED", `cannot decrypt: ${detail}`, "set identity.key in the config (or pass --identity FILE) to the private key of one of the job's recipients"),
+  wrongPassphrase: (detail: string, source: string) =>
+    e("DECRYPT_FAILED", `cannot decrypt: ${detail}`, `the passphrase comes from ${source}: put the passphrase of this key there`),
   signatureInvalid: (publicKey: string, detail: string) =>
     e("SIGNATURE_INVALID", `manifest signature check failed against ${publicKey}: ${detail}`,
       "the manifest was not signed by your signing key: it may have been replaced; restore from another copy or check signing.publicKey", ExitCode.verifyFailed),

@@ -9,9 +9,9 @@ import { tarIncrementalOptions } from "../../plugins/sync/tar-incremental/option
 
 const names = [
   "a.tmp", "keep.txt", "dir/b.tmp", "dir/keep.md", "node_modules/x.js", "app/node_modules/y/z.js", "app/src/main.ts",
-  "cache/one", "deep/cache/two", "notcache/three", "logs/2026.log", "logs/keep/2026.log", "Thumbs.db", "q?x", "photos/raw/IMG_1.CR2",
+  "cache/one", "deep/cache/two", "notcache/three", "logs/2026.log", "logs/keep/2026.log", "Thumbs.db", "q?x", "photos/raw/IMG_1.CR2", "top-only/x", "sub/top-only/y",
 ];
-const patterns = ["*.tmp", "node_modules/", "cache", "logs/*.log", "Thumbs.db", "photos/raw"];
+const patterns = ["*.tmp", "node_modules/", "cache", "logs/*.log", "Thumbs.db", "photos/raw", "./top-only"];
 
 describe("exclude patterns", () => {
   it("verify's matcher excludes exactly what GNU tar excludes", async () => {
@@ -27,7 +27,8 @@ describe("exclude patterns", () => {
     const excluded = makeExcluder(patterns);
     const kept = names.filter((name) => !name.split("/").some((_, i, parts) => excluded(parts.slice(0, i + 1).join("/"))));
     expect(files(byTar)).toEqual(kept.sort());
-    expect(kept).toEqual(expect.arrayContaining(["keep.txt", "dir/keep.md", "app/src/main.ts", "notcache/three", "q?x"]));
+    expect(kept).toEqual(expect.arrayContaining(["keep.txt", "dir/keep.md", "app/src/main.ts", "notcache/three", "q?x", "sub/top-only/y"]));
+    expect(kept).not.toContain("top-only/x");
     expect(kept).not.toContain("logs/2026.log");
   });
 });

@@ -3,14 +3,18 @@ import { tarExcludes } from "./tar-args.js";
 /**
  * tar's default matching for --exclude (unanchored, wildcards that match '/'): a pattern
  * excludes a path when it matches the path or any trailing part of it that starts at a '/'.
+ * Member names start with "./", so a pattern "./x" can only match from the top.
  */
 export function makeExcluder(patterns: string[]): (path: string) => boolean {
-  const regexes = tarExcludes(patterns).map(globToRegex);
+  const cleaned = tarExcludes(patterns);
+  const anchored = cleaned.filter((p) => p.startsWith("./")).map((p) => globToRegex(p.slice(2)));
+  const unanchored = cleaned.filter((p) => !p.startsWith("./")).map(globToRegex);
   return (path) => {
+    if (anchored.some((re) => re.test(path))) return true;
     const parts = path.split("/");
     for (let i = 0; i < parts.length; i++) {
       const tail = parts.slice(i).join("/");
-      if (regexes.some((re) => re.test(tail))) return true;
+      if (unanchored.some((re) => re.test(tail))) return true;
     }
     return false;
   };

@@ -1,11 +1,13 @@
 import { access, constants, mkdir, readdir } from "node:fs/promises";
 import { Readable } from "node:stream";
+import { dirname, relative } from "node:path";
 import { definePlugin } from "../../../core/config/define.js";
 import { messages } from "../../../core/messages.js";
 import type { RunContext } from "../../../core/types.js";
 import { runBackup } from "./backup.js";
 import { FORMAT_MARKER, SNAPSHOTS } from "./layout.js";
 import { MANIFEST_FORMAT } from "./manifest.js";
+import { readMarker } from "./marker.js";
 import { tarIncrementalOptions } from "./options.js";
 import { TarRepository } from "./repository.js";
 import { StateCache } from "./state-cache.js";
@@ -44,14 +46,23 @@ export const tarIncremental = definePlugin(PLUGIN_NAME, tarIncrementalOptions, (
     const store = engine.service("store");
     ctx.step(`create ${FORMAT_MARKER} and ${SNAPSHOTS} in ${store.description}`);
     if (ctx.dryRun) return;
-    if (!(await store.exists(FORMAT_MARKER))) {
-      const marker = { format: MANIFEST_FORMAT, created: new Date().toISOString(), note: "cryptkeep backup: see 'cryptkeep recipe' to restore without cryptkeep" };
-      await store.put(FORMAT_MARKER, Readable.from([Buffer.from(JSON.stringify(marker, null, 2) + "\n")]));
-    }
+    await claimTarget(ctx);
     await mkdir(ctx.cacheDir, { recursive: true, mode: 0o700 });
   });
 
+  /** A target holds one job's snapshots: two jobs sharing a folder would prune each other's. */
+  const claimTarget = async (ctx: RunContext) => {
+    const store = engine.service("store");
+    const marker = await readMarker(store);
+    if (marker?.job && marker.job !== ctx.job) throw messages.targetOfOtherJob(store.description, marker.job, ctx.job);
+    if (marker?.job === ctx.job) return;
+    const fresh = { format: MANIFEST_FORMAT, job: ctx.job, created: new Date().toISOString(), note: "cryptkeep backup: 'cryptkeep recipe' prints how to restore without cryptkeep" };
+    await store.put(FORMAT_MARKER, Readable.from([Buffer.from(JSON.stringify({ ...fresh, ...marker, job: ctx.job }, null, 2) + "\n")]));
+  };
+
   engine.hooks.beforeBackup.tapPromise(PLUGIN_NAME, async (ctx) => {
+    ctx.step(`check that ${FORMAT_MARKER} at the target names job '${ctx.job}'`);
+    if (!ctx.dryRun) await claimTarget(ctx);
     const leftovers = (await repository().list()).filter((s) => !s.complete);
     for (const snapshot of leftovers) {
       ctx.step(`remove incomplete snapshot ${snapshot.id} left by an interrupted run`);
@@ -62,15 +73,22 @@ export const tarIncremental = definePlugin(PLUGIN_NAME, tarIncrementalOptions, (
     if (!ctx.dryRun) await cache(ctx).clearWork();
   });
 
+  /** The vault and the local state must never back themselves up when they live inside the source. */
+  const ownExcludes = (ctx: RunContext) =>
+    [(engine.service("store") as { root?: string }).root, dirname(ctx.cacheDir)]
+      .filter((path): path is string => path !== undefined && path.startsWith(`${source}/`))
+      .map((path) => `./${relative(source, path)}`);
+  const withOwnExcludes = (ctx: RunContext) => ({ ...options, exclude: [...options.exclude, ...ownExcludes(ctx)] });
+
   engine.hooks.backup.tapPromise(PLUGIN_NAME, (ctx) =>
-    runBackup(ctx, { ...deps(), options, source, excludeFrom, cache: cache(ctx), tarVersion: readTarVersion }));
+    runBackup(ctx, { ...deps(), options: withOwnExcludes(ctx), source, excludeFrom, cache: cache(ctx), tarVersion: readTarVersion }));
 
   engine.hooks.snapshots.tapPromise(PLUGIN_NAME, async () => repository().list());
 
   engine.hooks.restore.tapPromise(PLUGIN_NAME, (ctx, request) => runRestore(ctx, deps(), request));
 
   engine.hooks.verify.tapPromise(PLUGIN_NAME, (ctx, request) =>
-    runVerify(ctx, { ...deps(), source, exclude: options.exclude }, request));
+    runVerify(ctx, { ...deps(), source, exclude: withOwnExcludes(ctx).exclude }, request));
 
   engine.hooks.recipe.tapPromise(PLUGIN_NAME, async (recipe) => {
     const store = engine.service("store");

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cli, ok, workspace } from "../helpers/cli.js";
+import { tree } from "../helpers/tree.js";
+
+describe("the target and the local state", () => {
+  it("never backs up its own vault or cache when they live inside the source", async () => {
+    const ws = await workspace();
+    await writeFile(ws.config, (await readFile(ws.config, "utf8")).replace('source: "./Documents"', 'source: "."'));
+    await writeFile(join(ws.dir, "Documents", "a.txt"), "inside\n");
+    const env = { XDG_CACHE_HOME: join(ws.dir, "state") };
+    await ok(ws, ["backup", "documents"], env);
+    await ok(ws, ["backup", "documents"], env);
+    const out = await mkdtemp(join(tmpdir(), "cryptkeep-out-"));
+    await ok(ws, ["restore", "documents", "--to", join(out, "r")], env);
+    const restored = Object.keys(await tree(join(out, "r")));
+    expect(restored).toContain("Documents/a.txt");
+    expect(restored.some((p) => p.startsWith("vault") || p.startsWith("state/cryptkeep"))).toBe(false);
+    expect((await ok(ws, ["verify", "documents", "--compare"], env)).stdout).toContain("0 difference(s) found");
+  });
+
+  it("refuses to back up a second job into a target that holds another job's snapshots", async () => {
+    const ws = await workspace();
+    await writeFile(join(ws.source, "a.txt"), "a\n");
+    await ok(ws, ["backup", "documents"]);
+    await writeFile(ws.config, (await readFile(ws.config, "utf8")).replace("documents: gpgIncremental", "photos: gpgIncremental"));
+    const other = await cli(ws, ["backup", "photos"]);
+    expect(other.exitCode).toBe(2);
+    expect(other.stderr).toContain("holds the backups of job 'documents', not of 'photos'");
+    expect(JSON.parse(await readFile(join(ws.vault, "cryptkeep.json"), "utf8"))).toMatchObject({ job: "documents" });
+  });
+});
