@@ -13,14 +13,18 @@ export interface VolumeRecord {
   tarEnd: number;
 }
 
-/** The encrypted record of one snapshot; written last, so its presence means "complete". */
-export interface Manifest {
+/** What both the encrypted manifest and the plaintext index say about a snapshot. */
+interface SnapshotHeader {
   format: typeof MANIFEST_FORMAT;
   id: string;
   time: string;
   type: "full" | "incremental";
   parent?: string;
   compression: Compression;
+}
+
+/** The encrypted record of one snapshot; written last, so its presence means "complete". */
+export interface Manifest extends SnapshotHeader {
   volumes: VolumeRecord[];
   snar: { name: string; size: number; sha256: string };
   files: ManifestFile[];
@@ -30,13 +34,7 @@ export interface Manifest {
 }
 
 /** Plaintext: only what listing needs without the key. Never file names. */
-export interface SnapshotIndexEntry {
-  format: typeof MANIFEST_FORMAT;
-  id: string;
-  time: string;
-  type: "full" | "incremental";
-  parent?: string;
-  compression: Compression;
+export interface SnapshotIndexEntry extends SnapshotHeader {
   volumes: number;
   storedBytes: number;
   files: number;
