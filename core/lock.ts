@@ -14,12 +14,20 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The cache folder belongs to another user or is read-only: say so, instead of a bare EACCES. */
+function notWritable(file: string): (error: NodeJS.ErrnoException) => never {
+  return (error) => {
+    if (error.code === "EACCES" || error.code === "EPERM" || error.code === "EROFS") throw messages.cacheNotWritable(dirname(file), error.code);
+    throw error;
+  };
+}
+
 /**
  * One lock per job: a file holding pid, host and start time, created exclusively.
  * A lock whose process is gone (same host) is reported as stale; --break-lock removes it.
  */
 export async function acquireLock(file: string, job: string, command: string, breakLock: boolean): Promise<() => Promise<void>> {
-  await mkdir(dirname(file), { recursive: true });
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 }).catch(notWritable(file));
   const info: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -28,7 +36,7 @@ export async function acquireLock(file: string, job: string, command: string, br
       await handle.close();
       return () => rm(file, { force: true });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") notWritable(file)(error as NodeJS.ErrnoException);
     }
     const holder = await readFile(file, "utf8").then((t) => JSON.parse(t) as LockInfo).catch(() => undefined);
     const describe = holder ? `pid ${holder.pid} on ${holder.host}, '${holder.command}' since ${holder.started}` : "unreadable lock file";

@@ -44,7 +44,9 @@ export const messages = {
       "give it in the config as { env: 'NAME' }, { file: 'path' } or { command: '...' }"),
 
   toolMissing: (tool: string) =>
-    e("TOOL_MISSING", `required program '${tool}' was not found`, `install it (Debian: apt-get install ${debianPackage(tool)}) or set tools.${tool} in the config`),
+    e("TOOL_MISSING", `required program '${tool}' was not found`, tool.includes("/")
+      ? `check the path given in the config's 'tools'`
+      : `install it (Debian: apt-get install ${debianPackage(tool)}) or set tools.${tool} in the config to its path`),
   commandFailed: (argv: string, exitCode: number, stderrTail: string) =>
     e("COMMAND_FAILED", `command failed with exit code ${exitCode}: ${argv}${stderrTail ? `\n${indent(stderrTail)}` : ""}`),
   commandKilled: (argv: string, signal: string, stderrTail: string) =>
@@ -55,7 +57,8 @@ export const messages = {
   staleLock: (job: string, holder: string, file: string) =>
     e("STALE_LOCK", `job '${job}' has a stale lock from a run that no longer exists (${holder}, ${file})`,
       `make sure no cryptkeep runs for '${job}', then run again with --break-lock`, ExitCode.locked),
-  interrupted: (signal: string) => e("INTERRUPTED", `interrupted by ${signal}; everything opened was closed`, undefined, ExitCode.interrupted),
+  interrupted: (signal: string) => e("INTERRUPTED", `interrupted by ${signal}; everything opened was closed`,
+    "nothing unfinished is recorded as complete: run the command again (a backup first removes what this one left)", ExitCode.interrupted),
 
   sourceMissing: (path: string) =>
     e("SOURCE_MISSING", `source ${path} does not exist or is not a folder`, "check 'source' in the config; is the disk mounted?"),
@@ -74,6 +77,11 @@ export const messages = {
   targetOfOtherJob: (target: string, owner: string, job: string) =>
     e("TARGET_OF_OTHER_JOB", `${target} holds the backups of job '${owner}', not of '${job}'`,
       "give each job its own target folder (or rename the job back)", ExitCode.usage),
+  gzipLevel: (level: number) =>
+    e("CONFIG_INVALID", `compressionLevel ${level} is out of range for gzip (1 to 9)`, "use a level from 1 to 9, or compression: 'zstd' (1 to 19)", ExitCode.usage),
+  targetNotInitialized: (target: string) =>
+    e("TARGET_NOT_INITIALIZED", `${target} has no ${"cryptkeep.json"}: it was never set up as this job's target`,
+      "if it lives on a removable or network disk, check that the disk is mounted; then run 'cryptkeep init JOB'"),
   keyFileInvalid: (file: string, detail: string) =>
     e("KEY_INVALID", `${file}: ${detail}`, "point 'recipients' at armored OpenPGP public keys (cryptkeep keygen makes one)"),
   decryptKeyNeeded: (job: string) =>

@@ -42,9 +42,13 @@ export interface StreamingCommand {
 
 export type ToolPaths = Readonly<Record<string, string>>;
 
+/** Quotes a word for a POSIX shell, leaving plain words as they are. */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 export function formatCommand(spec: CommandSpec, tools: ToolPaths = {}): string {
-  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-  const argv = [tools[spec.tool] ?? spec.tool, ...spec.args].map(quote).join(" ");
+  const argv = [tools[spec.tool] ?? spec.tool, ...spec.args].map(shellQuote).join(" ");
   const feed = spec.input instanceof Secret ? " <<< (secret on stdin)" : "";
   return redact(argv + feed);
 }
@@ -75,7 +79,12 @@ export class Runner {
     // The failure also rejects `done`: a caller that never reads stdout (tar --extract) must not crash on it.
     stdout.on("error", () => undefined);
     done.catch((error: Error) => stdout.destroy(error));
-    return { stdout, stderr, done, kill: (signal) => child.kill(signal ?? "SIGTERM") };
+    // execa settles only once stdout is drained: output nobody will read must be dropped, or `done` never settles.
+    const discard = () => (child.stdout as Readable).destroy();
+    this.signal?.addEventListener("abort", discard, { once: true });
+    const forget = () => this.signal?.removeEventListener("abort", discard);
+    done.then(forget, forget);
+    return { stdout, stderr, done, kill: (signal) => { child.kill(signal ?? "SIGTERM"); discard(); } };
   }
 
   private start(spec: CommandSpec, stdout: "pipe", streaming = false): ResultPromise {

@@ -62,7 +62,10 @@ export async function resolveSecret(source: SecretSource, deps: SecretResolverDe
       throw messages.secretFileUnreadable(source.file, error.code ?? error.message);
     });
     if ((info.mode & 0o077) !== 0) throw messages.secretFileTooOpen(source.file, info.mode & 0o777);
-    const raw = await readFile(source.file);
+    // stat needs only the folder; reading needs the file's own permission (another user's 600 key).
+    const raw = await readFile(source.file).catch((error: NodeJS.ErrnoException) => {
+      throw messages.secretFileUnreadable(source.file, error.code ?? error.message);
+    });
     return new Secret(trim ? clean(raw.toString("utf8")) : raw, origin);
   }
   if ("command" in source) return new Secret(clean(await deps.runCommand(source.command, origin)), origin);

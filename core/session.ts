@@ -115,6 +115,7 @@ export async function runSession<T>(
   let failure: unknown;
   let result: T | undefined;
   try {
+    if (settings.lock && dryRun) plan.push({ kind: "step", text: `take the lock of job '${engine.job}' (${join(cacheDir, "lock")})` });
     if (settings.lock && !dryRun) {
       const release = await acquireLock(join(cacheDir, "lock"), engine.job, settings.command, settings.options.breakLock ?? false);
       teardown.defer("release the job lock", release);

@@ -26,7 +26,8 @@ export class App {
     const engines = buildEngines(loaded);
     const base = dirname(loaded.file);
     const cacheRoot = loaded.config.cacheDir ? expandPath(loaded.config.cacheDir, base) : defaultCacheDir();
-    return new App(globals, log, engines, cacheRoot, loaded.config.tools ?? {}, loaded.file);
+    const tools = Object.fromEntries(Object.entries(loaded.config.tools ?? {}).map(([name, path]) => [name, path.includes("/") ? expandPath(path, base) : path]));
+    return new App(globals, log, engines, cacheRoot, tools, loaded.file);
   }
 
   /** The named jobs, or every job when none is named. */

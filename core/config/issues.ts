@@ -4,7 +4,8 @@ import type { z } from "zod";
 export function formatIssue(issue: z.core.$ZodIssue, prefix: (string | number)[], schema?: z.ZodType): string {
   const path = formatPath([...prefix, ...(issue.path as (string | number)[])]);
   const wholeNumber = issue.code === "invalid_type" && issue.expected === "number" && isIntegerSchema(schemaAt(schema, issue.path as PropertyKey[]));
-  return `at ${path}: ${describe(wholeNumber ? { ...issue, expected: "int" } as z.core.$ZodIssue : issue)}`;
+  const known = issue.code === "unrecognized_keys" ? Object.keys(defOf(schemaAt(schema, issue.path as PropertyKey[]))?.shape ?? {}) : [];
+  return `at ${path}: ${describe(wholeNumber ? { ...issue, expected: "int" } as z.core.$ZodIssue : issue, known)}`;
 }
 
 interface Def { type?: string; format?: string; innerType?: unknown; in?: unknown; shape?: Record<string, unknown>; element?: unknown; valueType?: unknown }
@@ -34,14 +35,14 @@ export function formatPath(path: (string | number)[]): string {
   return path.reduce<string>((out, part) => (typeof part === "number" ? `${out}[${part}]` : out ? `${out}.${part}` : part), "") || "(top level)";
 }
 
-function describe(issue: z.core.$ZodIssue): string {
+function describe(issue: z.core.$ZodIssue, known: string[]): string {
   const got = "input" in issue ? `, got ${show(issue.input)}` : "";
   switch (issue.code) {
     case "invalid_type":
       if (issue.input === undefined) return `missing required setting (expected ${expected(issue.expected)})`;
       return `expected ${expected(issue.expected)}${got}`;
     case "unrecognized_keys":
-      return `unknown setting${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")}`;
+      return `unknown setting${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'${didYouMean(k, known)}`).join(", ")}`;
     case "too_small":
       return `${issue.message.replace(/^Too small: /, "")}${got}`;
     case "invalid_value":
@@ -51,6 +52,22 @@ function describe(issue: z.core.$ZodIssue): string {
     default:
       return `${issue.message}${got}`;
   }
+}
+
+/** " (did you mean 'volumeSize'?)" for a setting one or two typos away from a known one. */
+function didYouMean(key: string, known: string[]): string {
+  const close = known.find((name) => name.toLowerCase() === key.toLowerCase()) ?? known.find((name) => editDistance(name, key) <= (key.length > 5 ? 2 : 1));
+  return close ? ` (did you mean '${close}'?)` : "";
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
 }
 
 function expected(type: string): string {

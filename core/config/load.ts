@@ -49,10 +49,17 @@ export async function loadConfig(explicit: string | undefined, cwd: string = pro
     if (isCryptkeepError(error)) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" && explicit) throw messages.configNotFound(resolve(cwd, explicit));
-    throw messages.configLoadFailed(explicit ?? "backup.config.ts", messageOf(error).split("\n")[0] ?? "");
+    throw messages.configLoadFailed(explicit ?? "backup.config.ts", loadErrorDetail(error));
   }
   if (!found || found.isEmpty) throw messages.configNotFound(cwd);
   return { file: found.filepath, config: found.config as CryptkeepConfig };
+}
+
+/** The loader's first line, and the place it points at ("file:8:6") when it says so on a later line. */
+function loadErrorDetail(error: unknown): string {
+  const lines = messageOf(error).split("\n").map((line) => line.trim()).filter(Boolean);
+  const where = lines.slice(1).find((line) => /:\d+:\d+$/.test(line));
+  return where ? `${lines[0]} (at ${where})` : lines[0] ?? "";
 }
 
 const topLevelSchema = z.strictObject({

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { duration } from "../../core/schemas.js";
 import type { PruneDecision } from "../../core/types.js";
 
 const count = z.int().nonnegative();
@@ -13,7 +14,7 @@ export const retentionSchema = z.strictObject({
   keepMonthly: count.optional(),
   keepYearly: count.optional(),
   /** Keep everything newer than this ("14D", "2W"). */
-  keepWithin: z.string().optional(),
+  keepWithin: duration.optional(),
 });
 export type RetentionPolicy = z.output<typeof retentionSchema>;
 

@@ -101,6 +101,10 @@ describe("session lifecycle", () => {
       ctx.step("archive");
       await ctx.exec({ tool: "rm", args: ["-rf", "/definitely/not/run"] });
     });
-    expect(plan).toEqual([{ kind: "step", text: "archive" }, { kind: "command", text: "rm -rf /definitely/not/run" }]);
+    expect(plan).toEqual([
+      { kind: "step", text: expect.stringMatching(/^take the lock of job 'job' \(.*\/job\/lock\)$/) },
+      { kind: "step", text: "archive" },
+      { kind: "command", text: "rm -rf /definitely/not/run" },
+    ]);
   });
 });

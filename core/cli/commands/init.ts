@@ -12,10 +12,10 @@ export function registerInit(program: Command, load: AppLoader): void {
     .action(async (jobs: string[], _opts: unknown, cmd: Command) => {
       const app = await load(cmd);
       process.exitCode = await runJobs(app, jobs, "init", async (engine) => {
-        const { plan } = await app.session(engine, "init", {}, { lock: true, connect: true }, async (ctx) => {
+        await app.session(engine, "init", {}, { lock: true, connect: true }, async (ctx) => {
           await engine.hooks.init.promise(ctx);
         });
-        return { result: { initialized: true, steps: plan.length }, exitCode: ExitCode.ok };
+        return { result: { initialized: true }, exitCode: ExitCode.ok };
       }, ({ job }) => `${job}: target ready; next: cryptkeep backup ${job}`);
     });
 }

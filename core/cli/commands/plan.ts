@@ -13,8 +13,7 @@ export function registerPlan(program: Command, load: AppLoader): void {
     .action(async (jobs: string[], opts: { full?: boolean }, cmd: Command) => {
       const app = await load(cmd);
       process.exitCode = await runJobs(app, jobs, "plan", async (engine) => {
-        const { plan } = await app.session(engine, "backup", opts, { lock: false, connect: true, dryRun: true }, async (ctx) => {
-          ctx.step(`take the lock of job '${engine.job}'`);
+        const { plan } = await app.session(engine, "backup", opts, { lock: true, connect: true, dryRun: true }, async (ctx) => {
           await engine.hooks.beforeBackup.promise(ctx);
           await engine.hooks.backup.promise(ctx);
           ctx.step("undo, last first: everything opened or mounted above; release the lock");

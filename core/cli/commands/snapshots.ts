@@ -24,7 +24,7 @@ export function registerSnapshots(program: Command, load: AppLoader): void {
         if (!result!.length) return `${job}: no snapshots`;
         return `${job}:\n` + table([
           ["ID", "TIME", "TYPE", "FILES", "SOURCE", "STORED", "VOLUMES", "STATE"],
-          ...result!.map((s) => [s.id, s.time.replace("T", " ").replace(/\.\d+Z$/, "Z"), s.type, String(s.files), formatBytes(s.sourceBytes), formatBytes(s.storedBytes), String(s.volumes), s.complete ? "complete" : "INCOMPLETE"]),
+          ...result!.map((s) => [s.id, s.time.replace("T", " ").replace(/\.\d+Z$/, "Z"), s.complete ? s.type : "-", s.complete ? String(s.files) : "-", s.complete ? formatBytes(s.sourceBytes) : "-", formatBytes(s.storedBytes), s.complete ? String(s.volumes) : "-", s.complete ? "complete" : "INCOMPLETE"]),
         ]);
       });
     });

@@ -4,9 +4,10 @@ import type { PrivateKey, PublicKey } from "openpgp";
 import { z } from "zod";
 import { definePlugin } from "../../../core/config/define.js";
 import { messages } from "../../../core/messages.js";
-import { secretSourceSchema, type SecretSource } from "../../../core/secret.js";
-import { messageOf } from "../../../core/errors.js";
+import { describeSource, secretSourceSchema, type SecretSource } from "../../../core/secret.js";
+import { messageOf, type CryptkeepError } from "../../../core/errors.js";
 import type { Cipher, RunContext } from "../../../core/types.js";
+import { shellQuote } from "../../../core/runner.js";
 import { readDecryptionKey, readPublicKeys } from "./keys.js";
 import { decryptBytes, decryptStream, encryptBytes, encryptStream } from "./stream.js";
 
@@ -28,6 +29,14 @@ export const openpgpOptions = z.strictObject({
     .optional(),
 });
 export type OpenpgpOptions = z.output<typeof openpgpOptions>;
+
+/** The user error for a failed decryption: a key that is not a recipient's and a wrong passphrase each say what to change. */
+function decryptError(error: unknown, passphraseSource?: SecretSource): CryptkeepError {
+  const detail = messageOf(error);
+  if (/is not encrypted to key/.test(detail)) return messages.notEncryptedToKey(detail);
+  if (passphraseSource && /wrong passphrase/.test(detail)) return messages.wrongPassphrase(detail, describeSource(passphraseSource));
+  return messages.decryptFailed(detail);
+}
 
 /** OpenPGP encryption in process (openpgp.js), readable by GnuPG 2.2: v4 keys, SEIPDv1, no AEAD. */
 export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engine, options) => {
@@ -61,7 +70,7 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
     );
     const passphrase = needsPassphrase ? (await ctx.secret(passphraseSource, `passphrase of the ${what}`)).reveal() : undefined;
     return readDecryptionKey(armored, passphrase).catch((error: unknown) => {
-      throw messages.decryptFailed(messageOf(error));
+      throw decryptError(error, passphraseSource);
     });
   };
   const signingKey = (ctx: RunContext) =>
@@ -76,6 +85,7 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
       return unlock(ctx, keySource, options.identity?.passphrase ?? { prompt: "Passphrase of the backup private key" }, "private key");
     })());
 
+  const privateKeyFile = options.identity && "file" in options.identity.key ? engine.resolvePath(options.identity.key.file) : undefined;
   const cipher: Cipher = {
     description: `OpenPGP (openpgp.js) to ${recipientFiles.length} recipient key${recipientFiles.length > 1 ? "s" : ""}: ${recipientFiles.join(", ")}`,
     extension: ".gpg",
@@ -87,20 +97,22 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
     },
     async decrypt(ctx, data) {
       const key = await identity(ctx);
-      return decryptStream(data, key);
+      return decryptStream(data, key).catch((error: unknown) => {
+        throw decryptError(error);
+      });
     },
     async decryptBytes(ctx, data) {
       const key = await identity(ctx);
       const signers = await verifyWith();
       return decryptBytes(data, key, signers).catch((error: unknown) => {
         if (signers && /signature/i.test(messageOf(error))) throw messages.signatureInvalid(signerFile!, messageOf(error));
-        throw messages.decryptFailed(messageOf(error));
+        throw decryptError(error);
       });
     },
     recipeDecrypt: (file) => `gpg --quiet --decrypt ${file}`,
     recipeSetup: () => [
       "export GNUPGHOME=\"$(mktemp -d)\"   # a throwaway keyring",
-      "gpg --import backup.sec.asc    # your private key; gpg asks for its passphrase when decrypting",
+      `gpg --import ${privateKeyFile ? shellQuote(privateKeyFile) : "/path/to/backup.sec.asc"}    # the private key; GnuPG 2.2 asks for its passphrase here and when decrypting`,
     ],
   };
   engine.provide("cipher", cipher);

@@ -91,6 +91,9 @@ export class LocalStore implements Store {
   async checkReadable(): Promise<void> {
     const info = await stat(this.root).catch(() => undefined);
     if (!info?.isDirectory()) throw messages.targetMissing(this.root);
+    await access(this.root, constants.R_OK | constants.X_OK).catch(() => {
+      throw messages.targetNotReadable(this.root, "permission denied");
+    });
   }
 
   #path(name: string): string {

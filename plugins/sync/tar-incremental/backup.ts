@@ -59,12 +59,12 @@ async function chooseParent(ctx: RunContext, deps: BackupDeps, now: Date): Promi
 
 async function rebuildState(ctx: RunContext, deps: BackupDeps, id: string): Promise<boolean> {
   try {
-    ctx.log.info(`local state for ${id} is missing from ${deps.cache.dir}; rebuilding it from the encrypted copy at the target`);
     const manifest = await deps.repository.readManifest(ctx, id);
     const stored = Buffer.from(await readAll(await deps.store.get(manifest.snar.name)));
     if (sha256Hex(stored) !== manifest.snar.sha256) throw messages.volumeDamaged(id, manifest.snar.name, []);
     const snar = Buffer.from(await deps.cipher.decryptBytes(ctx, stored));
     await deps.cache.store(manifest, snar);
+    ctx.log.info(`local state for ${id} was missing from ${deps.cache.dir}: rebuilt it from the encrypted copy at the target`);
     return true;
   } catch (error) {
     if ((error as { code?: string }).code !== "KEY_NEEDED") throw error;
@@ -122,7 +122,7 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
   const problems = fileProblems(tarResult.stderr);
   for (const problem of problems) ctx.log.warn(`not backed up as it is: ${problem}`);
 
-  const { files, changes } = buildManifest(index, parent?.manifest.files ?? null);
+  const { files, changes } = buildManifest(index, parent?.manifest.files ?? null, { tarSkippedFiles: problems.length > 0 });
   const snarBytes = await readFile(snar);
   const snarEncrypted = await deps.cipher.encryptBytes(ctx, snarBytes);
   const snarObject = snarName(id, deps.cipher.extension);

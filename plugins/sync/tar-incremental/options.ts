@@ -1,23 +1,11 @@
 import { z } from "zod";
-
-const SIZE_UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-
-/** "256MiB", "1G", "500M" or a number of bytes. */
-export const byteSize = z.union([z.int().positive(), z.string()]).transform((value, ctx) => {
-  if (typeof value === "number") return value;
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(value);
-  if (!match) {
-    ctx.addIssue({ code: "custom", message: `'${value}' is not a size; write it like 256MiB, 1G or 500M` });
-    return z.NEVER;
-  }
-  return Math.round(Number(match[1]) * SIZE_UNITS[match[2]!.toLowerCase()]!);
-});
+import { byteSize, duration } from "../../../core/schemas.js";
 
 export const tarIncrementalOptions = z.strictObject({
   /** Folder to back up. */
   source: z.string().min(1),
   /** A new full backup when the last one is older than this. @default "30D" */
-  fullEvery: z.string().default("30D"),
+  fullEvery: duration.default("30D"),
   /** tar exclude patterns: "*.tmp" matches any name, "node_modules/" any folder of that name. @default [] */
   exclude: z.array(z.string().min(1)).default([]),
   /** A file of exclude patterns, one per line (tar --exclude-from). */

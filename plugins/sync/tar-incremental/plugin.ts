@@ -1,11 +1,11 @@
-import { access, constants, mkdir, readdir } from "node:fs/promises";
+import { access, constants, mkdir, readFile, readdir } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { dirname, relative } from "node:path";
 import { definePlugin } from "../../../core/config/define.js";
 import { messages } from "../../../core/messages.js";
 import type { RunContext } from "../../../core/types.js";
 import { runBackup } from "./backup.js";
-import { FORMAT_MARKER, SNAPSHOTS } from "./layout.js";
+import { FORMAT_MARKER } from "./layout.js";
 import { MANIFEST_FORMAT } from "./manifest.js";
 import { readMarker } from "./marker.js";
 import { tarIncrementalOptions } from "./options.js";
@@ -22,6 +22,7 @@ const PLUGIN_NAME = "sync:tar-incremental";
  * encrypted with the job's cipher into the job's store. Provides the job's repository.
  */
 export const tarIncremental = definePlugin(PLUGIN_NAME, tarIncrementalOptions, (engine, options) => {
+  if (options.compression === "gzip" && (options.compressionLevel ?? 6) > 9) throw messages.gzipLevel(options.compressionLevel!);
   const source = engine.resolvePath(options.source);
   const excludeFrom = options.excludeFrom ? engine.resolvePath(options.excludeFrom) : undefined;
   let repo: TarRepository | undefined;
@@ -44,18 +45,23 @@ export const tarIncremental = definePlugin(PLUGIN_NAME, tarIncrementalOptions, (
 
   engine.hooks.init.tapPromise(PLUGIN_NAME, async (ctx) => {
     const store = engine.service("store");
-    ctx.step(`create ${FORMAT_MARKER} and ${SNAPSHOTS} in ${store.description}`);
+    ctx.step(`write ${FORMAT_MARKER} (the job's name, the format) in ${store.description}`);
     if (ctx.dryRun) return;
     await claimTarget(ctx);
     await mkdir(ctx.cacheDir, { recursive: true, mode: 0o700 });
   });
 
-  /** A target holds one job's snapshots: two jobs sharing a folder would prune each other's. */
+  /**
+   * A target holds one job's snapshots: two jobs sharing a folder would prune each other's.
+   * Only `init` makes an empty folder a target, so an unmounted disk's empty mount point is
+   * never mistaken for one.
+   */
   const claimTarget = async (ctx: RunContext) => {
     const store = engine.service("store");
     const marker = await readMarker(store);
     if (marker?.job && marker.job !== ctx.job) throw messages.targetOfOtherJob(store.description, marker.job, ctx.job);
     if (marker?.job === ctx.job) return;
+    if (!marker && ctx.command !== "init" && (await repository().list()).length === 0) throw messages.targetNotInitialized(store.description);
     const fresh = { format: MANIFEST_FORMAT, job: ctx.job, created: new Date().toISOString(), note: "cryptkeep backup: 'cryptkeep recipe' prints how to restore without cryptkeep" };
     await store.put(FORMAT_MARKER, Readable.from([Buffer.from(JSON.stringify({ ...fresh, ...marker, job: ctx.job }, null, 2) + "\n")]));
   };
@@ -87,8 +93,11 @@ export const tarIncremental = definePlugin(PLUGIN_NAME, tarIncrementalOptions, (
 
   engine.hooks.restore.tapPromise(PLUGIN_NAME, (ctx, request) => runRestore(ctx, deps(), request));
 
-  engine.hooks.verify.tapPromise(PLUGIN_NAME, (ctx, request) =>
-    runVerify(ctx, { ...deps(), source, exclude: withOwnExcludes(ctx).exclude }, request));
+  engine.hooks.verify.tapPromise(PLUGIN_NAME, async (ctx, request) => {
+    // tar reads --exclude-from one pattern per line; the comparison must skip the same names.
+    const fromFile = excludeFrom ? (await readFile(excludeFrom, "utf8")).split("\n").map((l) => l.replace(/\r$/, "")).filter(Boolean) : [];
+    return runVerify(ctx, { ...deps(), source, exclude: [...withOwnExcludes(ctx).exclude, ...fromFile] }, request);
+  });
 
   engine.hooks.recipe.tapPromise(PLUGIN_NAME, async (recipe) => {
     const store = engine.service("store");

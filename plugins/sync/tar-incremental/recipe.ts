@@ -1,6 +1,7 @@
 import type { Cipher, Recipe, SnapshotInfo } from "../../../core/types.js";
 import { compressionExt, recipeDecompress, type Compression } from "./compression.js";
 import { manifestName, snapshotPrefix } from "./layout.js";
+import { shellQuote } from "../../../core/runner.js";
 
 /**
  * The manual restore, with gpg and GNU tar only: decrypt each volume in order, concatenate,
@@ -25,15 +26,10 @@ export function tarRecipe(recipe: Recipe, opts: { cipher: Cipher; targetDescript
     ],
     commands: [
       ...recipe.commands,
-      "set -euo pipefail",
       ...cipher.recipeSetup(),
       ...(opts.targetPath ? [`cd ${shellQuote(opts.targetPath)}`] : []),
       "OUT=\"$HOME/restored\"; mkdir -p \"$OUT\"   # an empty folder",
       ...(ids.length ? ids : ["<full id>", "<incremental id>..."]).map((id, i) => `# ${i === 0 ? "full" : "incremental"} ${id}\n${restoreLine(id)}`),
     ],
   };
-}
-
-function shellQuote(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -23,8 +23,13 @@ export function normalisePath(path: string): string {
  */
 export async function runRestore(ctx: RunContext, deps: RestoreDeps, request: RestoreRequest): Promise<RestoreSummary> {
   const started = Date.now();
-  const complete = await deps.repository.complete();
-  const target = selectSnapshot(ctx.job, complete, request.at);
+  const all = await deps.repository.list();
+  const complete = all.filter((s) => s.complete);
+  const target = selectSnapshot(ctx.job, complete, request.at, all);
+  const newest = all.at(-1)!;
+  if (!request.at && !newest.complete) {
+    ctx.log.warn(`the newest snapshot ${newest.id} is incomplete (an interrupted or failed backup): restoring ${target.id}, the newest complete one`);
+  }
   const chain = deps.repository.chain(complete, target.id);
   ctx.step(`restore snapshot ${target.id} (${chain.length} archive${chain.length > 1 ? "s" : ""}: ${chain.map((s) => s.id).join(" → ")}) into ${request.to}`);
   const manifests: Manifest[] = [];

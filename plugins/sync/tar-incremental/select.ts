@@ -3,13 +3,16 @@ import { parsePointInTime } from "../../../core/duration.js";
 import type { SnapshotInfo } from "../../../core/types.js";
 import { isSnapshotId } from "./layout.js";
 
-/** The snapshot `--at` names: an id, or the newest snapshot taken at or before a time. Latest when absent. */
-export function selectSnapshot(job: string, complete: SnapshotInfo[], at: string | undefined): SnapshotInfo {
+/**
+ * The snapshot `--at` names: an id, or the newest snapshot taken at or before a time. Latest when absent.
+ * `all` (incomplete ones included) lets an id of an incomplete snapshot be named as such.
+ */
+export function selectSnapshot(job: string, complete: SnapshotInfo[], at: string | undefined, all: SnapshotInfo[] = complete): SnapshotInfo {
   if (complete.length === 0) throw messages.noSnapshots(job);
   if (!at) return complete.at(-1)!;
   if (isSnapshotId(at)) {
     const exact = complete.find((s) => s.id === at);
-    if (!exact) throw messages.snapshotUnknown(at);
+    if (!exact) throw all.some((s) => s.id === at) ? messages.manifestMissing(at) : messages.snapshotUnknown(at);
     return exact;
   }
   const when = parsePointInTime(at);

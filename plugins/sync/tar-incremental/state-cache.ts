@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Manifest } from "./manifest.js";
 
@@ -25,6 +25,7 @@ export class StateCache {
   /** A private copy of the parent's .snar for tar to update; the cached one stays as it was. */
   async workingSnar(parent: string | undefined, id: string): Promise<string> {
     await mkdir(join(this.dir, "work"), { recursive: true, mode: 0o700 });
+    await chmod(this.dir, 0o700);
     const working = join(this.dir, "work", `${id}.snar`);
     await rm(working, { force: true });
     if (parent) await copyFile(this.snarPath(parent), working);
@@ -35,7 +36,10 @@ export class StateCache {
     await mkdir(join(this.dir, "snar"), { recursive: true, mode: 0o700 });
     await mkdir(join(this.dir, "manifests"), { recursive: true, mode: 0o700 });
     const snarFile = this.snarPath(manifest.id);
-    if (typeof snar === "string") await rename(snar, snarFile);
+    if (typeof snar === "string") {
+      await rename(snar, snarFile);
+      await chmod(snarFile, 0o600);
+    }
     else await writeFile(snarFile, snar, { mode: 0o600 });
     await writeFile(join(this.dir, "manifests", `${manifest.id}.json`), JSON.stringify(manifest), { mode: 0o600 });
     await this.keepOnly(manifest.id);

@@ -33,7 +33,7 @@ export async function runVerify(ctx: RunContext, deps: VerifyDeps, request: Veri
     try {
       manifest = await deps.repository.readManifest(ctx, snapshot.id);
     } catch (error) {
-      if ((error as { code?: string }).code === "DECRYPT_FAILED" || (error as { code?: string }).code === "KEY_NEEDED") throw error;
+      if (isKeyProblem(error)) throw error;
       problems.push({ kind: "manifest", snapshot: snapshot.id, name: snapshot.id, detail: messageOf(error) });
       continue;
     }
@@ -56,6 +56,12 @@ export async function runVerify(ctx: RunContext, deps: VerifyDeps, request: Veri
   const compared = request.compare && latest ? await compareWithSource(ctx, deps.source, deps.exclude, latest.files, problems) : 0;
   ctx.progress.done();
   return { snapshots: scope.map((s) => s.id), volumes, files, compared, problems, elapsedMs: Date.now() - started };
+}
+
+/** The key or its passphrase cannot be had or is wrong: a problem of this run, not damage to the snapshot. */
+function isKeyProblem(error: unknown): boolean {
+  const code = (error as { code?: string }).code ?? "";
+  return code === "DECRYPT_FAILED" || code === "KEY_NEEDED" || code.startsWith("SECRET_");
 }
 
 async function checkContents(ctx: RunContext, deps: VerifyDeps, manifest: Manifest, problems: VerifyProblem[]): Promise<number> {

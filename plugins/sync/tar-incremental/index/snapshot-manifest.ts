@@ -28,13 +28,18 @@ export interface ManifestChanges {
   deleted: string[];
 }
 
+export interface BuildOptions {
+  /** tar warned that it could not read some files: it flags those 'Y' in their dumpdir but writes no member. */
+  tarSkippedFiles?: boolean;
+}
+
 /**
  * The complete source tree as of the snapshot `index` was made from: members of the archive,
  * plus the names its dumpdirs flag 'N' (unchanged) carried over from `previous`, after
  * replaying the archive's directory renames on `previous`. Whatever the dumpdirs no longer
  * list is gone. `previous` is null for a full backup.
  */
-export function buildManifest(index: TarIndex, previous: ManifestFile[] | null): { files: ManifestFile[]; changes: ManifestChanges } {
+export function buildManifest(index: TarIndex, previous: ManifestFile[] | null, options: BuildOptions = {}): { files: ManifestFile[]; changes: ManifestChanges } {
   const members = new Map<string, TarMember>();
   for (const m of index.members) members.set(m.path, m); // a repeated member overwrites, as on extraction
 
@@ -55,7 +60,11 @@ export function buildManifest(index: TarIndex, previous: ManifestFile[] | null):
       if (flag !== "Y" && flag !== "N" && flag !== "D") continue;
       const path = joinPath(dumpdir.path, name);
       if (flag !== "N") {
-        if (!members.has(path)) throw archiveInconsistent(`dumpdir of ${JSON.stringify(dumpdir.path)} lists ${JSON.stringify(path)} as archived ('${flag}') but no member has that name`);
+        if (members.has(path)) continue;
+        if (!options.tarSkippedFiles) throw archiveInconsistent(`dumpdir of ${JSON.stringify(dumpdir.path)} lists ${JSON.stringify(path)} as archived ('${flag}') but no member has that name`);
+        // A file tar could not read: not in this archive, and a restore keeps the version before it, if any.
+        const c = carried.get(path);
+        if (c) files.set(path, carryOver(path, c));
         continue;
       }
       if (members.has(path)) continue;
