@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cli, ok, workspace } from "../helpers/cli.js";
+import { cli, ok, workspace, writeConfig } from "../helpers/cli.js";
 import { tree } from "../helpers/tree.js";
 
 describe("the target and the local state", () => {
@@ -30,5 +30,37 @@ describe("the target and the local state", () => {
     expect(other.exitCode).toBe(2);
     expect(other.stderr).toContain("holds the backups of job 'documents', not of 'photos'");
     expect(JSON.parse(await readFile(join(ws.vault, "cryptkeep.json"), "utf8"))).toMatchObject({ job: "documents" });
+  });
+});
+
+describe("increments GNU tar could not replay", () => {
+  it("makes a full backup when a folder is renamed onto the name of a deleted folder", async () => {
+    const ws = await workspace();
+    await mkdir(join(ws.source, "a"));
+    await mkdir(join(ws.source, "b"));
+    await writeFile(join(ws.source, "a/from-a.txt"), "a\n");
+    await writeFile(join(ws.source, "b/from-b.txt"), "b\n");
+    await ok(ws, ["backup", "documents"]);
+    await rm(join(ws.source, "b"), { recursive: true });
+    await rename(join(ws.source, "a"), join(ws.source, "b"));
+    const second = await ok(ws, ["backup", "documents"]);
+    expect(second.stderr).toContain("GNU tar cannot replay that from an incremental, so this run makes a full backup instead");
+    expect(second.stdout).toMatch(/Snapshot\s+\S+ \(full\)/);
+    await ok(ws, ["restore", "documents", "--to", join(ws.dir, "out")]);
+    expect(await tree(join(ws.dir, "out"))).toEqual(await tree(ws.source));
+  });
+
+  it("starts a new full when the exclusions change", async () => {
+    const ws = await workspace();
+    await writeFile(join(ws.source, "keep.txt"), "k\n");
+    await writeFile(join(ws.source, "big.iso"), "iso\n");
+    await ok(ws, ["backup", "documents"]);
+    expect((await ok(ws, ["backup", "documents"])).stdout).toMatch(/\(incremental\)/);
+    await writeConfig(ws, { exclude: ["*.iso"] });
+    const changed = await ok(ws, ["backup", "documents"]);
+    expect(changed.stdout).toMatch(/\(full\)/);
+    expect(changed.stderr).toContain("the exclusions changed since the last snapshot");
+    await ok(ws, ["restore", "documents", "--to", join(ws.dir, "out")]);
+    expect(Object.keys(await tree(join(ws.dir, "out")))).toEqual(["keep.txt"]);
   });
 });

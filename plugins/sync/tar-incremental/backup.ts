@@ -2,7 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { messages } from "../../../core/messages.js";
 import { requireDuration } from "../../../core/duration.js";
 import type { BackupSummary, Cipher, RunContext, Store } from "../../../core/types.js";
-import { TarIndexer, buildManifest } from "./index/index.js";
+import { TarIndexer, buildManifest, renamesTarCannotReplay } from "./index/index.js";
 import { infoName, manifestName, newSnapshotId, snarName, snapshotTime } from "./layout.js";
 import { MANIFEST_FORMAT, countFiles, type Manifest, type SnapshotIndexEntry } from "./manifest.js";
 import type { TarIncrementalOptions } from "./options.js";
@@ -23,14 +23,16 @@ export interface BackupDeps {
   repository: TarRepository;
   cache: StateCache;
   tarVersion(ctx: RunContext): Promise<string>;
+  /** Set when an incremental was found that tar could not replay: make a full instead. */
+  forceFull?: string;
 }
 
 interface Parent { id: string; manifest: Manifest }
 
 /** Decides full or incremental, and makes sure the parent's .snar and manifest are in the local cache. */
-async function chooseParent(ctx: RunContext, deps: BackupDeps, now: Date): Promise<Parent | undefined> {
-  if (ctx.options.full) {
-    ctx.step("full backup: asked for with --full");
+async function chooseParent(ctx: RunContext, deps: BackupDeps, now: Date, exclusions: string): Promise<Parent | undefined> {
+  if (ctx.options.full || deps.forceFull) {
+    ctx.step(`full backup: ${deps.forceFull ?? "asked for with --full"}`);
     return undefined;
   }
   const complete = await deps.repository.complete();
@@ -53,8 +55,16 @@ async function chooseParent(ctx: RunContext, deps: BackupDeps, now: Date): Promi
     const rebuilt = await rebuildState(ctx, deps, last.id);
     if (!rebuilt) return undefined;
   }
+  const manifest = await deps.cache.readManifest(last.id);
+  // tar keeps restoring a newly excluded file from older archives, and skips a newly included
+  // old file, until the next full: a change of exclusions starts a new chain.
+  if (manifest.exclusions !== undefined && manifest.exclusions !== exclusions) {
+    ctx.step("full backup: the exclusions changed since the last snapshot");
+    if (!ctx.dryRun) ctx.log.info("the exclusions changed since the last snapshot: making a full backup");
+    return undefined;
+  }
   ctx.step(`incremental backup on top of ${last.id} (chain of ${chain.length})`);
-  return { id: last.id, manifest: await deps.cache.readManifest(last.id) };
+  return { id: last.id, manifest };
 }
 
 async function rebuildState(ctx: RunContext, deps: BackupDeps, id: string): Promise<boolean> {
@@ -81,7 +91,8 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
   const sourceInfo = await stat(deps.source).catch(() => undefined);
   if (!sourceInfo?.isDirectory()) throw messages.sourceMissing(deps.source);
 
-  const parent = await chooseParent(ctx, deps, now);
+  const exclusions = await exclusionsDigest(deps);
+  const parent = await chooseParent(ctx, deps, now, exclusions);
   const snar = ctx.dryRun ? `${deps.cache.dir}/work/${id}.snar` : await deps.cache.workingSnar(parent?.id, id);
   const args = createArgs(deps.options, deps.source, snar, deps.excludeFrom);
   if (ctx.dryRun) {
@@ -122,6 +133,13 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
   const problems = fileProblems(tarResult.stderr);
   for (const problem of problems) ctx.log.warn(`not backed up as it is: ${problem}`);
 
+  const hazards = parent ? renamesTarCannotReplay(index, parent.manifest.files) : [];
+  if (hazards.length > 0) {
+    const what = hazards.map((op) => `'${op.from}' → '${op.to}'`).join(", ");
+    ctx.log.warn(`a folder was renamed onto the name of another folder (${what}); GNU tar cannot replay that from an incremental, so this run makes a full backup instead`);
+    await deps.repository.remove(id);
+    return runBackup(ctx, { ...deps, forceFull: `a folder was renamed onto the name of another (${what})` });
+  }
   const { files, changes } = buildManifest(index, parent?.manifest.files ?? null, { tarSkippedFiles: problems.length > 0 });
   const snarBytes = await readFile(snar);
   const snarEncrypted = await deps.cipher.encryptBytes(ctx, snarBytes);
@@ -133,7 +151,7 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
     compression: deps.options.compression, volumes,
     snar: { name: snarObject, size: snarSize, sha256: sha256Hex(snarEncrypted) },
     files, changes: { added: changes.added.length, changed: changes.changed.length, deleted: changes.deleted.length },
-    errors: problems, tar: { version: await deps.tarVersion(ctx), args },
+    errors: problems, tar: { version: await deps.tarVersion(ctx), args }, exclusions,
   };
   const manifestEncrypted = Buffer.from(await deps.cipher.encryptBytes(ctx, Buffer.from(JSON.stringify(manifest))));
   const storedBytes = volumes.reduce((sum, v) => sum + v.size, 0) + snarSize + manifestEncrypted.length;
@@ -172,4 +190,10 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** A digest of everything that decides what tar leaves out. */
+async function exclusionsDigest(deps: BackupDeps): Promise<string> {
+  const fromFile = deps.excludeFrom ? await readFile(deps.excludeFrom, "utf8").catch(() => "(unreadable)") : "";
+  return sha256Hex(Buffer.from(JSON.stringify([deps.options.exclude, deps.options.oneFileSystem, fromFile])));
 }

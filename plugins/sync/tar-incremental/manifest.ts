@@ -31,6 +31,8 @@ export interface Manifest extends SnapshotHeader {
   changes: { added: number; changed: number; deleted: number };
   errors: string[];
   tar: { version: string; args: string[] };
+  /** Digest of the exclusion settings; a change starts a new full. Absent in older manifests. */
+  exclusions?: string;
 }
 
 /** Plaintext: only what listing needs without the key. Never file names. */

@@ -2,3 +2,4 @@ export { TarIndexer } from "./tar-indexer.js";
 export { buildManifest, filesInRange, type ManifestChanges, type ManifestFile } from "./snapshot-manifest.js";
 export { decodeName, encodeName, normalisePath } from "./names.js";
 export type { Dumpdir, DumpdirEntry, DumpdirFlag, EntryType, SparseChunk, TarIndex, TarMember } from "./types.js";
+export { renamesTarCannotReplay } from "./rename-hazards.js";
