@@ -13,7 +13,9 @@ export const messages = {
     e("CONFIG_NOT_FOUND", `no cryptkeep config found (looked for backup.config.ts/.mts/.js/.mjs from ${searched} upwards)`,
       "create backup.config.ts (see docs/config.md) or pass --config PATH", ExitCode.usage),
   configLoadFailed: (file: string, detail: string) =>
-    e("CONFIG_LOAD_FAILED", `${file}: could not be loaded: ${detail}`, "fix the syntax error above", ExitCode.usage),
+    e("CONFIG_LOAD_FAILED", `${file}: could not be loaded: ${detail}`, "fix the problem above (a syntax error, or an import that cannot be found)", ExitCode.usage),
+  configFileMissing: (file: string) =>
+    e("CONFIG_NOT_FOUND", `config file ${file} does not exist`, "check the path given to --config", ExitCode.usage),
   configInvalid: (file: string, problems: string[]) =>
     e("CONFIG_INVALID", problems.map((p) => `${file}: ${p}`).join("\n"), "fix the settings listed above", ExitCode.usage),
   unknownJob: (job: string, known: string[]) =>
@@ -37,7 +39,7 @@ export const messages = {
     e("SECRET_FILE_UNREADABLE", `secret file ${file} cannot be read (${reason})`,
       reason === "EACCES" ? `run cryptkeep as the user that owns ${file}, or make that user its owner (chown)` : "check the path in the config"),
   secretFileTooOpen: (file: string, mode: number) =>
-    e("SECRET_FILE_TOO_OPEN", `secret file ${file} is readable by others (mode ${mode.toString(8).padStart(4, "0")})`,
+    e("SECRET_FILE_TOO_OPEN", `secret file ${file} can be read or changed by group or others (mode ${mode.toString(8).padStart(4, "0")})`,
       `run: chmod 600 ${file}`),
   secretNoTerminal: (purpose: string) =>
     e("SECRET_NO_TERMINAL", `${purpose} is needed but there is no terminal to ask on`,
@@ -106,6 +108,9 @@ export const messages = {
     e("VOLUME_DAMAGED", `snapshot ${snapshot}: volume ${volume} does not match its manifest (damaged or truncated)` +
       (files.length ? `; files affected: ${files.slice(0, 20).join(", ")}${files.length > 20 ? ", ..." : ""}` : ""),
       "restore another snapshot, or from another copy of the volume", ExitCode.verifyFailed),
+  volumeUnreadable: (snapshot: string, volume: string, detail: string) =>
+    e("VOLUME_UNREADABLE", `snapshot ${snapshot}: volume ${volume} matches its manifest but cannot be decrypted or unpacked: ${detail}`,
+      "check that the key is right; try 'cryptkeep recipe' to restore it with gpg and tar by hand", ExitCode.verifyFailed),
   manifestMissing: (snapshot: string) =>
     e("MANIFEST_MISSING", `snapshot ${snapshot} has no manifest: it is incomplete`, "the next backup removes it; restore another snapshot"),
   pathNotInSnapshot: (path: string, snapshot: string) =>

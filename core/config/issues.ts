@@ -44,7 +44,8 @@ function describe(issue: z.core.$ZodIssue, known: string[]): string {
     case "unrecognized_keys":
       return `unknown setting${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'${didYouMean(k, known)}`).join(", ")}`;
     case "too_small":
-      return `${issue.message.replace(/^Too small: /, "")}${got}`;
+    case "too_big":
+      return `${issue.message.replace(/^Too (small|big): /, "")}${got}`;
     case "invalid_value":
       return `${issue.message.replace(/^Invalid option: /, "")}${got}`;
     case "invalid_format":

@@ -48,7 +48,7 @@ export async function loadConfig(explicit: string | undefined, cwd: string = pro
   } catch (error) {
     if (isCryptkeepError(error)) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" && explicit) throw messages.configNotFound(resolve(cwd, explicit));
+    if (code === "ENOENT" && explicit) throw messages.configFileMissing(resolve(cwd, explicit));
     throw messages.configLoadFailed(explicit ?? "backup.config.ts", loadErrorDetail(error));
   }
   if (!found || found.isEmpty) throw messages.configNotFound(cwd);

@@ -31,7 +31,8 @@ export async function checkTool(runner: Runner, req: ToolRequirement): Promise<D
   try {
     const { stdout, stderr } = await runner.run({ tool: req.tool, args: req.versionArgs, okExitCodes: [1] });
     const found = req.versionPattern.exec(stdout + stderr)?.[1];
-    const ok = !req.minVersion || (found !== undefined && compareVersions(found, req.minVersion) >= 0);
+    const recentEnough = !req.minVersion || (found !== undefined && compareVersions(found, req.minVersion) >= 0);
+    const ok = recentEnough || (req.optional ?? false);
     const path = runner.resolveTool(req.tool);
     return { name: req.tool, ok, found: found ?? "unknown version", needed, detail: path === req.tool ? req.purpose : `${req.purpose} (${path})` };
   } catch (error) {

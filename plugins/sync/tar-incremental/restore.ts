@@ -32,14 +32,15 @@ export async function runRestore(ctx: RunContext, deps: RestoreDeps, request: Re
   }
   const chain = deps.repository.chain(complete, target.id);
   ctx.step(`restore snapshot ${target.id} (${chain.length} archive${chain.length > 1 ? "s" : ""}: ${chain.map((s) => s.id).join(" → ")}) into ${request.to}`);
+  // Before anything asks for a passphrase: a restore never writes into a folder with files in it.
+  await mkdir(request.to, { recursive: true });
+  if ((await readdir(request.to)).length > 0) throw messages.restoreTargetNotEmpty(request.to);
   const manifests: Manifest[] = [];
   for (const snapshot of chain) manifests.push(await deps.repository.readManifest(ctx, snapshot.id));
   const final = manifests.at(-1)!;
   const paths = request.paths.map(normalisePath);
   const selected = selectFiles(final.files, paths, target.id);
 
-  await mkdir(request.to, { recursive: true });
-  if ((await readdir(request.to)).length > 0) throw messages.restoreTargetNotEmpty(request.to);
   ctx.progress.start(`restore ${ctx.job}`);
   for (const manifest of manifests) {
     const members = paths.length === 0 ? [] : membersIn(manifest, paths);

@@ -2,6 +2,7 @@ import { once } from "node:events";
 import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { messages } from "../../../core/messages.js";
+import { isCryptkeepError, messageOf } from "../../../core/errors.js";
 import type { Cipher, RunContext, Store } from "../../../core/types.js";
 import { decompress } from "./compression.js";
 import { digestStream } from "./digest.js";
@@ -33,7 +34,11 @@ export async function streamSnapshot(ctx: RunContext, deps: { store: Store; ciph
     const problem = await checkVolume(deps.store, volume);
     if (problem) throw messages.volumeDamaged(manifest.id, `${volume.name} (${problem})`, affectedFiles(manifest, volume));
     const plain = decompress(ctx, await deps.cipher.decrypt(ctx, await deps.store.get(volume.name)), manifest.compression);
-    await pipeline(plain, out, { end: false, signal: ctx.signal });
+    await pipeline(plain, out, { end: false, signal: ctx.signal }).catch((error: unknown) => {
+      // The stored bytes matched the manifest, so a failure here is in decryption or decompression.
+      if (isCryptkeepError(error) || ctx.signal.aborted) throw error;
+      throw messages.volumeUnreadable(manifest.id, volume.name, messageOf(error));
+    });
     ctx.progress.update({ bytes: volume.tarEnd - volume.tarStart });
   }
   if (!out.writableEnded) {
