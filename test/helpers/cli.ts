@@ -27,10 +27,19 @@ export async function ok(ws: Workspace, args: string[], env: Record<string, stri
 }
 
 const created: string[] = [];
-process.on("exit", () => {
+
+/** A temp folder removed with the workspaces. */
+export async function scratchDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+
+/** Removes the workspaces this test file made (test/setup.ts calls it after each file). */
+export function removeWorkspaces(): void {
   if (process.env.CRYPTKEEP_KEEP_TEST_DIRS) return;
-  for (const dir of created) rmSync(dir, { recursive: true, force: true });
-});
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
 
 export interface Workspace { dir: string; source: string; vault: string; cache: string; keys: string; passphrase: string; config: string }
 

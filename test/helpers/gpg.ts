@@ -1,8 +1,7 @@
 import { execa } from "execa";
-import { chmod, mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Workspace } from "./cli.js";
+import { Workspace , scratchDir } from "./cli.js";
 
 /**
  * Runs the printed `cryptkeep recipe` with the real gpg and tar only, in a throwaway GNUPGHOME
@@ -10,10 +9,10 @@ import type { Workspace } from "./cli.js";
  * (a person types it). Returns the folder the recipe restored into.
  */
 export async function runRecipe(ws: Workspace, recipe: string): Promise<string> {
-  const gnupg = await mkdtemp(join(tmpdir(), "cryptkeep-gnupg-"));
+  const gnupg = await scratchDir("cryptkeep-gnupg-");
   await chmod(gnupg, 0o700);
   await execa("gpg", ["--homedir", gnupg, "--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--import", join(ws.keys, "backup.sec.asc")], { input: ws.passphrase });
-  const home = await mkdtemp(join(tmpdir(), "cryptkeep-home-"));
+  const home = await scratchDir("cryptkeep-home-");
   await writeFile(join(home, "pass"), ws.passphrase, { mode: 0o600 });
   const script = recipe
     .replace(/^export GNUPGHOME=.*$/m, `export GNUPGHOME=${gnupg}`)

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { scratchDir } from "../helpers/cli.js";
 import { makeExcluder } from "../../plugins/sync/tar-incremental/exclude-match.js";
 import { createArgs } from "../../plugins/sync/tar-incremental/tar-args.js";
 import { tarIncrementalOptions } from "../../plugins/sync/tar-incremental/options.js";
@@ -15,7 +15,7 @@ const patterns = ["*.tmp", "node_modules/", "cache", "logs/*.log", "Thumbs.db", 
 
 describe("exclude patterns", () => {
   it("verify's matcher excludes exactly what GNU tar excludes", async () => {
-    const src = await mkdtemp(join(tmpdir(), "cryptkeep-exclude-"));
+    const src = await scratchDir("cryptkeep-exclude-");
     for (const name of names) {
       await mkdir(join(src, name, ".."), { recursive: true });
       await writeFile(join(src, name), name);

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { cli, ok, workspace, writeConfig } from "../helpers/cli.js";
+import { cli, ok, workspace, writeConfig, scratchDir } from "../helpers/cli.js";
 import { tree } from "../helpers/tree.js";
 
 describe("the target and the local state", () => {
@@ -13,7 +12,7 @@ describe("the target and the local state", () => {
     const env = { XDG_CACHE_HOME: join(ws.dir, "state") };
     await ok(ws, ["backup", "documents"], env);
     await ok(ws, ["backup", "documents"], env);
-    const out = await mkdtemp(join(tmpdir(), "cryptkeep-out-"));
+    const out = await scratchDir("cryptkeep-out-");
     await ok(ws, ["restore", "documents", "--to", join(out, "r")], env);
     const restored = Object.keys(await tree(join(out, "r")));
     expect(restored).toContain("Documents/a.txt");

@@ -1,10 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { appendFile, chmod, cp, mkdir, mkdtemp, rename, rm, symlink, writeFile, readdir } from "node:fs/promises";
+import { appendFile, chmod, cp, mkdir, rename, rm, symlink, writeFile, readdir } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cli, json, ok, workspace, type Workspace } from "../helpers/cli.js";
+import { cli, json, ok, workspace, type Workspace, scratchDir } from "../helpers/cli.js";
 import { tree, type Tree } from "../helpers/tree.js";
 import { runRecipe } from "../helpers/gpg.js";
 
@@ -163,7 +162,7 @@ describe("gpgIncremental: backup, incremental, restore, verify, recipe", () => {
 
 /** The source as a restore must reproduce it: without the excluded names. */
 async function expected(source: string): Promise<Tree> {
-  const copy = await mkdtemp(join(tmpdir(), "cryptkeep-expected-"));
+  const copy = await scratchDir("cryptkeep-expected-");
   await cp(source, copy, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
   await rm(join(copy, "scratch.tmp"), { force: true });
   await rm(join(copy, "app/node_modules"), { recursive: true, force: true });

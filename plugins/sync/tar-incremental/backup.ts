@@ -1,4 +1,6 @@
-import { readFile, stat } from "node:fs/promises";
+import { access, constants, readFile, stat } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { messages } from "../../../core/messages.js";
 import { requireDuration } from "../../../core/duration.js";
 import type { BackupSummary, Cipher, RunContext, Store } from "../../../core/types.js";
@@ -27,7 +29,12 @@ export interface BackupDeps {
   forceFull?: string;
 }
 
-interface Parent { id: string; manifest: Manifest }
+interface Parent {
+  id: string;
+  manifest: Manifest;
+  /** Files the parent could not read and that still cannot be read: in no snapshot, so still an error. */
+  stillUnreadable: string[];
+}
 
 /** Decides full or incremental, and makes sure the parent's .snar and manifest are in the local cache. */
 async function chooseParent(ctx: RunContext, deps: BackupDeps, now: Date, exclusions: string): Promise<Parent | undefined> {
@@ -63,8 +70,16 @@ async function chooseParent(ctx: RunContext, deps: BackupDeps, now: Date, exclus
     if (!ctx.dryRun) ctx.log.info("the exclusions changed since the last snapshot: making a full backup");
     return undefined;
   }
+  // tar records a file it could not read as dumped, so an incremental would never retry it.
+  const missed = unreadablePaths(manifest.errors);
+  const readableNow = ctx.dryRun ? [] : await filterAsync(missed, (path) => access(join(deps.source, path), constants.R_OK).then(() => true, () => false));
+  if (readableNow.length > 0) {
+    ctx.step(`full backup: ${readableNow.length} file(s) the last snapshot could not read are readable now`);
+    ctx.log.info(`${readableNow.length} file(s) the last snapshot could not read are readable now (${readableNow.slice(0, 3).join(", ")}): making a full backup so they are included`);
+    return undefined;
+  }
   ctx.step(`incremental backup on top of ${last.id} (chain of ${chain.length})`);
-  return { id: last.id, manifest };
+  return { id: last.id, manifest, stillUnreadable: missed.filter((path) => existsSync(join(deps.source, path))) };
 }
 
 async function rebuildState(ctx: RunContext, deps: BackupDeps, id: string): Promise<boolean> {
@@ -130,7 +145,7 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
   }
   const tarResult = await tar.done;
   const index = await indexer.result();
-  const problems = fileProblems(tarResult.stderr);
+  const problems = [...fileProblems(tarResult.stderr), ...(parent?.stillUnreadable ?? []).map((path) => `./${path}: still cannot be read: in no snapshot yet`)];
   for (const problem of problems) ctx.log.warn(`not backed up as it is: ${problem}`);
 
   const hazards = parent ? renamesTarCannotReplay(index, parent.manifest.files) : [];
@@ -196,4 +211,17 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
 async function exclusionsDigest(deps: BackupDeps): Promise<string> {
   const fromFile = deps.excludeFrom ? await readFile(deps.excludeFrom, "utf8").catch(() => "(unreadable)") : "";
   return sha256Hex(Buffer.from(JSON.stringify([deps.options.exclude, deps.options.oneFileSystem, fromFile])));
+}
+
+/** The files tar reported it could not read ("./a/b: Cannot open: Permission denied"), relative to the source. */
+function unreadablePaths(errors: string[]): string[] {
+  return errors.flatMap((line) => {
+    const match = /^\.\/(.+?): (?:Warning: )?(Cannot (open|read|stat)|still cannot be read)/.exec(line);
+    return match ? [match[1]!] : [];
+  });
+}
+
+async function filterAsync<T>(items: T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
+  const flags = await Promise.all(items.map(keep));
+  return items.filter((_, i) => flags[i]);
 }
