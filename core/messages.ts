@@ -81,9 +81,9 @@ export const messages = {
       "give each job its own target folder (or rename the job back)", ExitCode.usage),
   gzipLevel: (level: number) =>
     e("CONFIG_INVALID", `compressionLevel ${level} is out of range for gzip (1 to 9)`, "use a level from 1 to 9, or compression: 'zstd' (1 to 19)", ExitCode.usage),
-  targetNotInitialized: (target: string) =>
-    e("TARGET_NOT_INITIALIZED", `${target} has no ${"cryptkeep.json"}: it was never set up as this job's target`,
-      "if it lives on a removable or network disk, check that the disk is mounted; then run 'cryptkeep init JOB'"),
+  targetNotInitialized: (target: string, job: string) =>
+    e("TARGET_NOT_INITIALIZED", `${target} has no cryptkeep.json: it was never set up as the target of job '${job}'`,
+      `if it lives on a removable or network disk, check that the disk is mounted; then run 'cryptkeep init ${job}'`),
   keyFileInvalid: (file: string, detail: string) =>
     e("KEY_INVALID", `${file}: ${detail}`, "point 'recipients' at armored OpenPGP public keys (cryptkeep keygen makes one)"),
   decryptKeyNeeded: (job: string) =>

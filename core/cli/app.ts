@@ -1,6 +1,7 @@
 import { buildEngines, loadConfig } from "../config/load.js";
 import { defaultCacheDir, expandPath } from "../paths.js";
 import { Logger } from "../log.js";
+import { Progress } from "../progress.js";
 import { messages } from "../messages.js";
 import { runSession, type PlanEntry, type SessionSettings } from "../session.js";
 import type { Engine } from "../engine.js";
@@ -47,6 +48,8 @@ export class App {
     flags: Pick<SessionSettings, "lock" | "connect"> & { dryRun?: boolean },
     body: (ctx: RunContext) => Promise<T>,
   ): Promise<{ result: T; plan: PlanEntry[] }> {
-    return runSession(engine, { command, options, log: this.log, cacheRoot: this.cacheRoot, tools: this.tools, ...flags }, body);
+    // Results on stdout stay machine-readable: no progress line with --json or --quiet.
+    const progress = new Progress(this.globals.json || this.globals.quiet ? null : undefined);
+    return runSession(engine, { command, options, log: this.log, cacheRoot: this.cacheRoot, tools: this.tools, progress, ...flags }, body);
   }
 }

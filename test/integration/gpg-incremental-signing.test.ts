@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readFile, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { cli, json, ok, workspace, writeConfig } from "../helpers/cli.js";
 import { decryptBytes, encryptBytes, readDecryptionKey, readPublicKeys } from "../../plugins/encryption/openpgp/index.js";
@@ -45,5 +46,32 @@ describe("config location", () => {
     expect(await readFile(join(ws.dir, "out/b.txt"), "utf8")).toBe("from elsewhere\n");
     const doctor = await ok(elsewhere, ["--config", ws.config, "doctor", "documents"]);
     expect(doctor.stdout).toMatch(/ok\s+private key: \S+backup\.sec\.asc: mode 600/);
+  });
+});
+
+describe("a volume that matches its manifest but not its OpenPGP integrity check", () => {
+  it.each(["zstd", "gzip", "none"] as const)("is named by verify and restore (compression %s), without a crash", async (compression) => {
+    const ws = await workspace({ compression, volumeSize: "64KiB" });
+    await writeFile(join(ws.source, "t.txt"), "some text\n".repeat(30_000));
+    await ok(ws, ["backup", "documents"]);
+    const id = json<{ jobs: { result: { id: string }[] }[] }>(await ok(ws, ["snapshots", "documents", "--json"])).jobs[0]!.result[0]!.id;
+    const manifestFile = join(ws.vault, "snapshots", id, "manifest.json.gpg");
+    const key = await readDecryptionKey(await readFile(join(ws.keys, "backup.sec.asc"), "utf8"), ws.passphrase);
+    const manifest = JSON.parse(Buffer.from(await decryptBytes(await readFile(manifestFile), key)).toString("utf8"));
+    const volume = manifest.volumes[0];
+    const data = await readFile(join(ws.vault, volume.name));
+    data[data.length - 30] = data[data.length - 30]! ^ 0xff;
+    await writeFile(join(ws.vault, volume.name), data);
+    volume.sha256 = createHash("sha256").update(data).digest("hex");
+    const recipients = await readPublicKeys([await readFile(join(ws.keys, "backup.pub.asc"), "utf8")]);
+    await writeFile(manifestFile, await encryptBytes(Buffer.from(JSON.stringify(manifest)), recipients));
+
+    const verify = await cli(ws, ["verify", "documents"]);
+    expect(verify.exitCode).toBe(4);
+    expect(verify.stdout).toContain(`volume ${volume.name} matches its manifest but cannot be decrypted or unpacked`);
+    const restore = await cli(ws, ["restore", "documents", "--to", join(ws.dir, "out")]);
+    expect(restore.exitCode).toBe(4);
+    expect(restore.stderr).toContain("matches its manifest but cannot be decrypted or unpacked: integrity check failed");
+    expect(restore.stderr + verify.stderr).not.toMatch(/at .*\.js:\d+|Unhandled|INTERNAL/);
   });
 });

@@ -1,5 +1,5 @@
 import { createGunzip, createGzip } from "node:zlib";
-import type { Readable } from "node:stream";
+import { pipeline, type Readable, type Transform } from "node:stream";
 import type { CommandSpec } from "../../../core/runner.js";
 import type { RunContext } from "../../../core/types.js";
 
@@ -14,17 +14,29 @@ export function compressCommand(level: number | undefined): CommandSpec {
 /** Compresses one volume's tar bytes; each volume is a complete zstd frame or gzip member, so they concatenate. */
 export function compress(ctx: RunContext, input: Readable, compression: Compression, level?: number): Readable {
   if (compression === "none") return input;
-  if (compression === "gzip") return input.pipe(createGzip({ level: level ?? 6 }));
-  const zstd = ctx.stream({ ...compressCommand(level), input });
-  zstd.done.catch((error: unknown) => zstd.stdout.destroy(error as Error));
-  return zstd.stdout;
+  if (compression === "gzip") return through(input, createGzip({ level: level ?? 6 }));
+  return throughZstd(ctx, input, compressCommand(level));
 }
 
 export function decompress(ctx: RunContext, input: Readable, compression: Compression): Readable {
   if (compression === "none") return input;
-  if (compression === "gzip") return input.pipe(createGunzip());
-  const zstd = ctx.stream({ tool: "zstd", args: ["-q", "-d", "-c", "-"], input });
+  if (compression === "gzip") return through(input, createGunzip());
+  return throughZstd(ctx, input, { tool: "zstd", args: ["-q", "-d", "-c", "-"] });
+}
+
+/** An error of the input (a failed decryption, say) must reach whoever reads the output. */
+function through(input: Readable, transform: Transform): Readable {
+  pipeline(input, transform, () => undefined);
+  return transform;
+}
+
+function throughZstd(ctx: RunContext, input: Readable, command: CommandSpec): Readable {
+  const zstd = ctx.stream({ ...command, input });
   zstd.done.catch((error: unknown) => zstd.stdout.destroy(error as Error));
+  input.once("error", (error) => {
+    zstd.stdout.destroy(error);
+    zstd.kill();
+  });
   return zstd.stdout;
 }
 

@@ -61,7 +61,7 @@ export const tarIncremental = definePlugin(PLUGIN_NAME, tarIncrementalOptions, (
     const marker = await readMarker(store);
     if (marker?.job && marker.job !== ctx.job) throw messages.targetOfOtherJob(store.description, marker.job, ctx.job);
     if (marker?.job === ctx.job) return;
-    if (!marker && ctx.command !== "init" && (await repository().list()).length === 0) throw messages.targetNotInitialized(store.description);
+    if (!marker && ctx.command !== "init" && (await repository().list()).length === 0) throw messages.targetNotInitialized(store.description, ctx.job);
     const fresh = { format: MANIFEST_FORMAT, job: ctx.job, created: new Date().toISOString(), note: "cryptkeep backup: 'cryptkeep recipe' prints how to restore without cryptkeep" };
     await store.put(FORMAT_MARKER, Readable.from([Buffer.from(JSON.stringify({ ...fresh, ...marker, job: ctx.job }, null, 2) + "\n")]));
   };
