@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { cli, ok, workspace, writeConfig, scratchDir } from "../helpers/cli.js";
 import { tree } from "../helpers/tree.js";
@@ -61,5 +61,22 @@ describe("increments GNU tar could not replay", () => {
     expect(changed.stderr).toContain("the exclusions changed since the last snapshot");
     await ok(ws, ["restore", "documents", "--to", join(ws.dir, "out")]);
     expect(Object.keys(await tree(join(ws.dir, "out")))).toEqual(["keep.txt"]);
+  });
+});
+
+describe("an uninitialised target", () => {
+  it("backup and plan both refuse an existing folder without cryptkeep.json (an unmounted disk's mount point looks like that)", async () => {
+    const ws = await workspace();
+    await mkdir(join(ws.dir, "mnt-usb"));
+    await writeFile(ws.config, (await readFile(ws.config, "utf8")).replace('target: { local: "./vault" }', 'target: { local: "./mnt-usb" }'));
+    for (const command of ["plan", "backup"]) {
+      const result = await cli(ws, [command, "documents"]);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain("has no cryptkeep.json: it was never set up as the target of job 'documents'");
+      expect(result.stderr).toContain("check that the disk is mounted; then run 'cryptkeep init documents'");
+    }
+    expect(await readdir(join(ws.dir, "mnt-usb"))).toEqual([]);
+    await ok(ws, ["init", "documents"]);
+    await ok(ws, ["backup", "documents"]);
   });
 });

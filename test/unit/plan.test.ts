@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, mkdirSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildEngines } from "../../core/config/load.js";
@@ -12,6 +12,8 @@ describe("plan (the recording runner)", () => {
   it("records the exact argv of every command a full backup would run, and runs none", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ck-plan-"));
     mkdirSync(join(dir, "src"));
+    mkdirSync(join(dir, "vault"));
+    writeFileSync(join(dir, "vault/cryptkeep.json"), JSON.stringify({ format: "cryptkeep-tar-incremental/1", job: "docs" }));
     const config: CryptkeepConfig = {
       jobs: { docs: gpgIncremental({ source: "./src", target: { local: "./vault" }, recipients: ["./k.pub.asc"], compression: "zstd", compressionLevel: 9, exclude: ["*.iso", "build/"], excludeFrom: "./ignore.txt", oneFileSystem: true, volumeSize: "64MiB" }) },
     };

@@ -113,6 +113,7 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
     recipeSetup: () => [
       "export GNUPGHOME=\"$(mktemp -d)\"   # a throwaway keyring",
       `gpg --import ${privateKeyFile ? shellQuote(privateKeyFile) : "/path/to/backup.sec.asc"}    # the private key; GnuPG 2.2 asks for its passphrase here and when decrypting`,
+      ...(signerFile ? [`gpg --import ${shellQuote(signerFile)}    # the signing public key, so gpg can check the manifests' signatures`] : []),
     ],
   };
   engine.provide("cipher", cipher);

@@ -62,13 +62,15 @@ export const tarIncremental = definePlugin(PLUGIN_NAME, tarIncrementalOptions, (
     if (marker?.job && marker.job !== ctx.job) throw messages.targetOfOtherJob(store.description, marker.job, ctx.job);
     if (marker?.job === ctx.job) return;
     if (!marker && ctx.command !== "init" && (await repository().list()).length === 0) throw messages.targetNotInitialized(store.description, ctx.job);
+    if (ctx.dryRun) return;
     const fresh = { format: MANIFEST_FORMAT, job: ctx.job, created: new Date().toISOString(), note: "cryptkeep backup: 'cryptkeep recipe' prints how to restore without cryptkeep" };
     await store.put(FORMAT_MARKER, Readable.from([Buffer.from(JSON.stringify({ ...fresh, ...marker, job: ctx.job }, null, 2) + "\n")]));
   };
 
   engine.hooks.beforeBackup.tapPromise(PLUGIN_NAME, async (ctx) => {
     ctx.step(`check that ${FORMAT_MARKER} at the target names job '${ctx.job}'`);
-    if (!ctx.dryRun) await claimTarget(ctx);
+    // Under plan too: a plan must fail where the backup would.
+    await claimTarget(ctx);
     const leftovers = (await repository().list()).filter((s) => !s.complete);
     for (const snapshot of leftovers) {
       ctx.step(`remove incomplete snapshot ${snapshot.id} left by an interrupted run`);
