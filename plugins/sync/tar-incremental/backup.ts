@@ -1,9 +1,10 @@
 import { access, constants, readFile, stat } from "node:fs/promises";
 import { existsSync } from "node:fs";
+import { buffer } from "node:stream/consumers";
 import { join } from "node:path";
 import { messages } from "../../../core/messages.js";
 import { requireDuration } from "../../../core/duration.js";
-import type { BackupSummary, Cipher, RunContext, Store } from "../../../core/types.js";
+import type { BackupSummary, Cipher, RunContext, SnapshotInfo, Store } from "../../../core/types.js";
 import { TarIndexer, buildManifest, renamesTarCannotReplay } from "./index/index.js";
 import { infoName, manifestName, newSnapshotId, snarName, snapshotTime } from "./layout.js";
 import { MANIFEST_FORMAT, countFiles, type Manifest, type SnapshotIndexEntry } from "./manifest.js";
@@ -37,12 +38,11 @@ interface Parent {
 }
 
 /** Decides full or incremental, and makes sure the parent's .snar and manifest are in the local cache. */
-async function chooseParent(ctx: RunContext, deps: BackupDeps, now: Date, exclusions: string): Promise<Parent | undefined> {
+async function chooseParent(ctx: RunContext, deps: BackupDeps, now: Date, exclusions: string, complete: SnapshotInfo[]): Promise<Parent | undefined> {
   if (ctx.options.full || deps.forceFull) {
     ctx.step(`full backup: ${deps.forceFull ?? "asked for with --full"}`);
     return undefined;
   }
-  const complete = await deps.repository.complete();
   const last = complete.at(-1);
   if (!last) {
     ctx.step("full backup: the target has no complete snapshot yet");
@@ -85,7 +85,7 @@ async function chooseParent(ctx: RunContext, deps: BackupDeps, now: Date, exclus
 async function rebuildState(ctx: RunContext, deps: BackupDeps, id: string): Promise<boolean> {
   try {
     const manifest = await deps.repository.readManifest(ctx, id);
-    const stored = Buffer.from(await readAll(await deps.store.get(manifest.snar.name)));
+    const stored = await buffer(await deps.store.get(manifest.snar.name));
     if (sha256Hex(stored) !== manifest.snar.sha256) throw messages.volumeDamaged(id, manifest.snar.name, []);
     const snar = Buffer.from(await deps.cipher.decryptBytes(ctx, stored));
     await deps.cache.store(manifest, snar);
@@ -107,7 +107,8 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
   if (!sourceInfo?.isDirectory()) throw messages.sourceMissing(deps.source);
 
   const exclusions = await exclusionsDigest(deps);
-  const parent = await chooseParent(ctx, deps, now, exclusions);
+  const complete = await deps.repository.complete();
+  const parent = await chooseParent(ctx, deps, now, exclusions, complete);
   const snar = ctx.dryRun ? `${deps.cache.dir}/work/${id}.snar` : await deps.cache.workingSnar(parent?.id, id);
   const args = createArgs(deps.options, deps.source, snar, deps.excludeFrom);
   if (ctx.dryRun) {
@@ -124,7 +125,7 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
   }
 
   // A full archive is about as big as the source was last time: a fair estimate for the bar.
-  const estimate = parent ? undefined : (await deps.repository.complete().catch(() => [])).at(-1)?.sourceBytes;
+  const estimate = parent ? undefined : complete.at(-1)?.sourceBytes;
   ctx.progress.start(`backup ${ctx.job}`, estimate);
   const tar = ctx.stream({ tool: "tar", args, env: { LC_ALL: "C" }, okExitCodes: [1] });
   const indexer = new TarIndexer({ onMember: (member) => member.type === "file" && ctx.progress.update({ files: 1 }) });
@@ -199,12 +200,6 @@ function fileSet(files: Manifest["files"]): (path: string) => boolean {
 
 function emptySummary(snapshot: string, type: "full" | "incremental"): BackupSummary {
   return { snapshot, type, sourceFiles: 0, sourceBytes: 0, newFiles: 0, changedFiles: 0, deletedFiles: 0, bytesRead: 0, bytesWritten: 0, volumes: 0, elapsedMs: 0, errors: [] };
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /** A digest of everything that decides what tar leaves out. */

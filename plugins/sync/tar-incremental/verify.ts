@@ -69,7 +69,7 @@ async function checkContents(ctx: RunContext, deps: VerifyDeps, manifest: Manife
   const feed = new PassThrough({ highWaterMark: 1 << 20 });
   feed.pipe(indexer);
   try {
-    await streamSnapshot(ctx, deps, manifest, feed);
+    await streamSnapshot(ctx, deps, manifest, feed, true);
   } catch (error) {
     problems.push({ kind: "volume", snapshot: manifest.id, name: manifest.id, detail: `cannot be decrypted or read: ${messageOf(error)}` });
     return 0;

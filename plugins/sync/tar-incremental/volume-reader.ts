@@ -25,13 +25,21 @@ export function affectedFiles(manifest: Manifest, volume: VolumeRecord): string[
 
 /**
  * Feeds the snapshot's tar stream (volumes checked, decrypted, decompressed, in order) into `out`
- * without ending it. Throws VOLUME_DAMAGED naming the volume and its files when a check fails.
+ * and ends it. Throws VOLUME_DAMAGED naming the volume and its files when a check fails.
+ * `volumesChecked`: the caller has just run checkVolume on every volume (verify does, to name
+ * them all), so each volume is read once more to decrypt, not twice.
  */
-export async function streamSnapshot(ctx: RunContext, deps: { store: Store; cipher: Cipher }, manifest: Manifest, out: Writable): Promise<void> {
+export async function streamSnapshot(
+  ctx: RunContext,
+  deps: { store: Store; cipher: Cipher },
+  manifest: Manifest,
+  out: Writable,
+  volumesChecked = false,
+): Promise<void> {
   // pipeline(..., { end: false }) leaves one 'close' listener on `out` per volume: not a leak worth a warning.
   out.setMaxListeners(out.getMaxListeners() + manifest.volumes.length);
   for (const volume of manifest.volumes) {
-    const problem = await checkVolume(deps.store, volume);
+    const problem = volumesChecked ? undefined : await checkVolume(deps.store, volume);
     if (problem) throw messages.volumeDamaged(manifest.id, `${volume.name} (${problem})`, affectedFiles(manifest, volume));
     const plain = decompress(ctx, await deps.cipher.decrypt(ctx, await deps.store.get(volume.name)), manifest.compression);
     await pipeline(plain, out, { end: false, signal: ctx.signal }).catch((error: unknown) => {
