@@ -1,13 +1,15 @@
 import { createHooks, type Hooks } from "./hooks.js";
 import { messages } from "./messages.js";
 import { expandPath } from "./paths.js";
-import type { Cipher, Plugin, Repository, Store, ToolRequirement } from "./types.js";
+import type { Cipher, Plugin, Repository, Store, Target, ToolRequirement } from "./types.js";
 
 /** Services plugins provide to each other; one provider each. */
 export interface Services {
   store: Store;
   cipher: Cipher;
   repository: Repository;
+  /** A filesystem target for rsync-style sync plugins (see Target). */
+  target: Target;
 }
 
 /** One job's engine: its hooks, its plugins and the services they provide. */

@@ -79,6 +79,30 @@ export interface Store {
   freeBytes(): Promise<number | undefined>;
 }
 
+/** How to reach a server by ssh: for rsync's own transport and for commands run on the server. */
+export interface SshEndpoint {
+  host: string;
+  port: number;
+  user?: string;
+  /** The target folder on the server. */
+  path: string;
+  /** Options for `ssh` (and `rsync -e ssh ...`): port, identity, known_hosts, keepalives, batch mode. */
+  sshArgs: string[];
+}
+
+/**
+ * Where a filesystem sync (rsync) writes: a folder on this machine (plain, or the mount point
+ * of sshfs, davfs or s3fs) and/or a server reachable by ssh. Valid once the connect hook ran;
+ * the transport plugin that provides it defers its own unmount.
+ */
+export interface Target {
+  readonly description: string;
+  /** A folder on this machine that holds the target; undefined when it is reachable only by ssh. */
+  readonly localPath: string | undefined;
+  /** Set when the target's server can be reached by ssh (transport "ssh" or "sshfs"). */
+  readonly ssh: SshEndpoint | undefined;
+}
+
 /** Encrypts and decrypts data for the store; the only holder of keys. */
 export interface Cipher {
   readonly description: string;
