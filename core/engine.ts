@@ -1,7 +1,7 @@
 import { createHooks, type Hooks } from "./hooks.js";
 import { messages } from "./messages.js";
 import { expandPath } from "./paths.js";
-import type { Cipher, Plugin, Repository, Store, Target, ToolRequirement } from "./types.js";
+import type { Cipher, FolderCipher, Plugin, Repository, Store, Target, ToolRequirement } from "./types.js";
 
 /** Services plugins provide to each other; one provider each. */
 export interface Services {
@@ -10,6 +10,8 @@ export interface Services {
   repository: Repository;
   /** A filesystem target for rsync-style sync plugins (see Target). */
   target: Target;
+  /** An encryption layer over whole folders (gocryptfs), for filesystem syncs. */
+  folderCipher: FolderCipher;
 }
 
 /** One job's engine: its hooks, its plugins and the services they provide. */

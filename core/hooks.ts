@@ -6,7 +6,12 @@ import type {
 
 /** `at`: as the user wrote it (a snapshot id, a time, "3D", "3 days ago"); latest when absent. */
 export interface RestoreRequest { to: string; at?: string; paths: string[] }
-export interface VerifyRequest { compare: boolean; at?: string; all: boolean }
+export interface VerifyRequest { compare: boolean; at?: string; all: boolean; deep?: boolean }
+/** `mount`: a read-only decrypted view at `dir`, left mounted until `umount`. */
+export interface MountRequest { dir: string; at?: string }
+export interface MountSummary { dir: string; state: string; notes: string[] }
+/** `umount`: what `mount` left, found by job or by folder. */
+export interface UnmountRequest { dir?: string }
 export interface PruneRequest { dryRun: boolean }
 
 /**
@@ -39,6 +44,10 @@ export function createHooks() {
     verify: new AsyncSeriesBailHook<[RunContext, VerifyRequest], VerifySummary | undefined>(["ctx", "request"]),
     /** Bail: apply the retention policy. */
     prune: new AsyncSeriesBailHook<[RunContext, PruneRequest], PruneSummary | undefined>(["ctx", "request"]),
+    /** Bail: leave a read-only decrypted view mounted (no deferred unmount); the sync plugin owns it. */
+    mount: new AsyncSeriesBailHook<[RunContext, MountRequest], MountSummary | undefined>(["ctx", "request"]),
+    /** Bail: unmount what `mount` left, innermost first, and remove its temporary folders. */
+    unmount: new AsyncSeriesBailHook<[RunContext, UnmountRequest], string[] | undefined>(["ctx", "request"]),
     /** Waterfall: each plugin adds its part of the manual restore recipe, in plugin order. */
     recipe: new AsyncSeriesWaterfallHook<[Recipe, RunContext]>(["recipe", "ctx"]),
     /** Series, for `doctor`: add checks (key files, permissions, free space). Must not write. */

@@ -117,6 +117,35 @@ export const messages = {
     e("PATH_NOT_FOUND", `'${path}' is not in snapshot ${snapshot}`, "check the path (relative to the source folder), or pick another --at"),
   restoreTargetNotEmpty: (path: string) =>
     e("RESTORE_TARGET_NOT_EMPTY", `restore target ${path} is not empty`, "restore into an empty or new folder", ExitCode.usage),
+  // --- filesystem targets, transports (sshfs, ssh), gocryptfs and rsync (issue 3) ---
+  targetUnsupported: (preset: string, target: string) =>
+    e("TARGET_UNSUPPORTED", `${preset}: target '${target}' cannot be used: rsync needs a filesystem path or ssh`,
+      "use transport sshfs, davfs or s3fs, or the gpgIncremental preset", ExitCode.usage),
+  mountFailed: (what: string, mountPoint: string, detail: string) =>
+    e("MOUNT_FAILED", `could not mount ${what} at ${mountPoint}: ${detail}`,
+      "check that /dev/fuse exists and that the server is reachable ('cryptkeep doctor JOB')"),
+  unmountFailed: (mountPoint: string, detail: string) =>
+    e("UNMOUNT_FAILED", `could not unmount ${mountPoint}: ${detail}`,
+      `close programs that use it (fuser -m ${mountPoint}), then run: fusermount -u ${mountPoint}`),
+  connectionLost: (target: string, detail: string) =>
+    e("CONNECTION_LOST", `the connection to ${target} was lost during the run: ${detail}`,
+      "nothing unfinished was recorded as complete; check the network and the server, then run the command again (it resumes)"),
+  sshUnreachable: (target: string, detail: string) =>
+    e("SSH_UNREACHABLE", `cannot log in to ${target} by ssh: ${detail}`,
+      "check host, port, user, identityFile and knownHosts in 'remote' (ssh -p PORT -i KEY user@host true must work without a prompt)"),
+  gocryptfsNotInitialized: (source: string, job: string) =>
+    e("TARGET_NOT_INITIALIZED", `${source} has no .gocryptfs.reverse.conf: the encryption of job '${job}' was never set up`,
+      `run 'cryptkeep init ${job}'`),
+  gocryptfsWrongPassword: (source: string) =>
+    e("WRONG_PASSWORD", `the gocryptfs password is wrong for ${source}`,
+      "check the 'password' source in the config: it must give the password chosen at 'cryptkeep init'"),
+  notMounted: (what: string, known: string[]) =>
+    e("NOT_MOUNTED", `nothing mounted by cryptkeep matches '${what}'`,
+      known.length ? `mounted now: ${known.join(", ")}` : "'cryptkeep mount JOB DIR' makes a view; there is none now", ExitCode.usage),
+  mountDirNotEmpty: (dir: string) =>
+    e("MOUNT_DIR_NOT_EMPTY", `${dir} is not an empty folder`, "mount into an empty or new folder", ExitCode.usage),
+  nothingToRestoreAt: (job: string, at: string) =>
+    e("NO_SNAPSHOT_AT", `job '${job}' has no backup as old as ${at}`, "pick a later time ('cryptkeep snapshots JOB' lists them)"),
 };
 
 export type Messages = typeof messages;
@@ -126,6 +155,6 @@ function indent(text: string): string {
 }
 
 function debianPackage(tool: string): string {
-  const packages: Record<string, string> = { gpg: "gnupg", "mkfs.ext4": "e2fsprogs", sshfs: "sshfs", zstd: "zstd" };
+  const packages: Record<string, string> = { gpg: "gnupg", "mkfs.ext4": "e2fsprogs", sshfs: "sshfs", zstd: "zstd", "gocryptfs-xray": "gocryptfs", fusermount: "fuse3", ssh: "openssh-client" };
   return packages[tool] ?? tool;
 }

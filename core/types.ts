@@ -27,7 +27,7 @@ export interface CryptkeepConfig {
 }
 
 export type CommandName =
-  | "backup" | "restore" | "verify" | "snapshots" | "prune" | "plan" | "doctor" | "init" | "recipe";
+  | "backup" | "restore" | "verify" | "snapshots" | "prune" | "plan" | "doctor" | "init" | "recipe" | "mount" | "umount";
 
 export interface RunOptions {
   full?: boolean;
@@ -38,6 +38,8 @@ export interface RunOptions {
   compare?: boolean;
   breakLock?: boolean;
   identity?: string;
+  /** verify: also decrypt and compare with the source (folder ciphers such as gocryptfs). */
+  deep?: boolean;
 }
 
 /** One run of one command for one job. Everything a hook may use. */
@@ -101,6 +103,24 @@ export interface Target {
   readonly localPath: string | undefined;
   /** Set when the target's server can be reached by ssh (transport "ssh" or "sshfs"). */
   readonly ssh: SshEndpoint | undefined;
+}
+
+/**
+ * An encryption layer that works on whole folders (gocryptfs): the sync copies its encrypted
+ * view of the source, and reads backups back through its decrypted view. Valid after `open`.
+ */
+export interface FolderCipher {
+  readonly description: string;
+  /** The encrypted view of the source that a backup copies (a read-only mount); set by the open hook. */
+  encryptedSource(): string;
+  /**
+   * Mounts an encrypted tree (a copy of the encrypted view) read-only and decrypted at
+   * `mountPoint` (a fresh prefixed folder under the cache dir when absent). The unmount is
+   * deferred, unless `keep` (the `mount` command leaves it for `umount`). Returns the mount point.
+   */
+  openDecrypted(ctx: RunContext, encryptedDir: string, opts?: { mountPoint?: string; keep?: boolean }): Promise<string>;
+  /** Shell lines that mount ENCRYPTED_DIR decrypted at MOUNT_POINT by hand, for recipes. */
+  recipeMount(encryptedDir: string, mountPoint: string): string[];
 }
 
 /** Encrypts and decrypts data for the store; the only holder of keys. */

@@ -1,1 +1,3 @@
 export { gpgIncremental, gpgIncrementalOptions } from "./gpg-incremental.js";
+export { gocryptfsReverse, gocryptfsReverseOptions } from "./gocryptfs-reverse.js";
+export { rsyncSnapshots, rsyncSnapshotsOptions } from "./rsync-snapshots.js";

@@ -12,6 +12,8 @@ import { registerDoctor } from "./commands/doctor.js";
 import { registerInit } from "./commands/init.js";
 import { registerRecipe } from "./commands/recipe.js";
 import { registerKeygen } from "./commands/keygen.js";
+import { registerMount } from "./commands/mount.js";
+import { registerUmount } from "./commands/umount.js";
 
 export type AppLoader = (cmd: Command) => Promise<App>;
 
@@ -35,6 +37,7 @@ Examples:
   cryptkeep restore documents --to ./out --at '3 days ago'
   cryptkeep verify documents --compare
   cryptkeep recipe documents                 restore without cryptkeep
+  cryptkeep mount documents ./browse         a read-only view (gocryptfs jobs)
 
 Exit codes: 0 ok, 1 failed, 2 bad config or usage, 3 locked by another run,
 4 verification found differences, 5 partial (some files not backed up), 130 interrupted.`);
@@ -47,6 +50,8 @@ Exit codes: 0 ok, 1 failed, 2 bad config or usage, 3 locked by another run,
   registerDoctor(program, loadApp);
   registerInit(program, loadApp);
   registerRecipe(program, loadApp);
+  registerMount(program, loadApp);
+  registerUmount(program, loadApp);
   registerKeygen(program);
   return program;
 }

@@ -15,12 +15,13 @@ export function registerVerify(program: Command, load: AppLoader): void {
     .option("--at <time>", "verify the chain of the snapshot as of this time (default: latest)")
     .option("--all", "verify every snapshot, not only the latest chain")
     .option("--identity <file>", "private key file (overrides the config)")
-    .addHelpText("after", "\nExamples:\n  cryptkeep verify documents\n  cryptkeep verify documents --compare\n\nExit code 4 when differences or damage are found.")
-    .action(async (jobs: string[], opts: { compare?: boolean; at?: string; all?: boolean; identity?: string }, cmd: Command) => {
+    .option("--deep", "folder ciphers (gocryptfs): also decrypt the encrypted view and compare every file with the source")
+    .addHelpText("after", "\nExamples:\n  cryptkeep verify documents\n  cryptkeep verify documents --compare\n  cryptkeep verify documents --deep      gocryptfs jobs\n\nExit code 4 when differences or damage are found.")
+    .action(async (jobs: string[], opts: { compare?: boolean; at?: string; all?: boolean; identity?: string; deep?: boolean }, cmd: Command) => {
       const app = await load(cmd);
       process.exitCode = await runJobs(app, jobs, "verify", async (engine) => {
         const { result } = await app.session(engine, "verify", { ...opts, identity: opts.identity && resolve(opts.identity) }, { lock: false, connect: true }, async (ctx) => {
-          const summary = await engine.hooks.verify.promise(ctx, { compare: opts.compare ?? false, at: opts.at, all: opts.all ?? false });
+          const summary = await engine.hooks.verify.promise(ctx, { compare: opts.compare ?? false, at: opts.at, all: opts.all ?? false, deep: opts.deep ?? false });
           if (!summary) throw messages.serviceMissing(engine.job, "sync plugin (verify)");
           return summary;
         });
@@ -28,7 +29,7 @@ export function registerVerify(program: Command, load: AppLoader): void {
       }, ({ job, result: r }) => [
         ...r!.problems.map((p) => `${p.kind === "source" ? "differs" : "DAMAGED"}: ${p.snapshot ? `${p.snapshot} ` : ""}${p.name}: ${p.detail}`),
         `${job}: verify complete: ${r!.snapshots.length} snapshot(s), ${r!.volumes} volume(s), ${r!.files} file(s) checked` +
-          `${opts.compare ? `, ${r!.compared} compared with the source` : ""}, ${r!.problems.length} difference(s) found (${formatDuration(r!.elapsedMs)})`,
+          `${opts.compare || r!.compared ? `, ${r!.compared} compared with the source` : ""}, ${r!.problems.length} difference(s) found (${formatDuration(r!.elapsedMs)})`,
       ].join("\n"));
     });
 }

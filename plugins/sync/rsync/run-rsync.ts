@@ -1,0 +1,90 @@
+import { messages } from "../../../core/messages.js";
+import { isCryptkeepError, messageOf } from "../../../core/errors.js";
+import type { RunContext, Target } from "../../../core/types.js";
+import { lastLine } from "../../transport/ssh-check.js";
+
+export interface RsyncStats {
+  files: number;
+  regularFiles: number;
+  createdFiles: number;
+  deletedFiles: number;
+  transferredFiles: number;
+  totalFileSize: number;
+  transferredFileSize: number;
+  bytesSent: number;
+  errors: string[];
+}
+
+/** rsync exit codes that mean "done, but some files could not be read" (a partial backup), or vanished files. */
+const PARTIAL = [23, 24];
+const LOST = /connection unexpectedly closed|Broken pipe|Connection reset|closed by remote host|Transport endpoint is not connected|Software caused connection abort|Timeout, server|timed out|error in rsync protocol data stream/i;
+
+/**
+ * Runs rsync with `--info=progress2 --stats`: the progress lines drive ctx.progress, the stats
+ * feed the summary. A lost connection becomes CONNECTION_LOST; codes 23/24 come back as errors.
+ */
+export async function runRsync(ctx: RunContext, target: Target, label: string, args: string[]): Promise<RsyncStats> {
+  const argv = ["--info=progress2", "--stats", "--no-human-readable", ...args];
+  ctx.progress.start(label);
+  const child = ctx.stream({ tool: "rsync", args: argv, okExitCodes: PARTIAL });
+  let text = "";
+  let pending = "";
+  let lastBytes = 0;
+  let lastFiles = 0;
+  child.stdout.setEncoding("utf8");
+  child.stdout.on("data", (chunk: string) => {
+    text += chunk;
+    pending += chunk;
+    const lines = pending.split(/[\r\n]/);
+    pending = lines.pop() ?? "";
+    for (const line of lines) {
+      const progress = /^\s*(\d+)\s+\d+%/.exec(line);
+      if (!progress) continue;
+      const bytes = Number(progress[1]);
+      const files = Number(/xfr#(\d+)/.exec(line)?.[1] ?? lastFiles);
+      ctx.progress.update({ bytes: Math.max(bytes - lastBytes, 0), files: Math.max(files - lastFiles, 0) });
+      lastBytes = bytes;
+      lastFiles = files;
+    }
+  });
+  let result;
+  try {
+    result = await child.done;
+  } catch (error) {
+    if (isCryptkeepError(error) && (error.code === "INTERRUPTED" || error.code === "TOOL_MISSING")) throw error;
+    const detail = messageOf(error);
+    if (target.ssh && LOST.test(detail)) throw messages.connectionLost(target.description, lastLine(detail));
+    throw error;
+  } finally {
+    ctx.progress.done();
+  }
+  const stats = parseStats(text);
+  if (result.exitCode !== 0) {
+    stats.errors = result.stderr.split("\n").filter((l) => /^rsync: |^file has vanished/.test(l)).map((l) => l.replace(/ \(in sender\)$/, ""));
+    if (stats.errors.length === 0) stats.errors = [`rsync exit code ${result.exitCode}: ${lastLine(result.stderr)}`];
+  }
+  return stats;
+}
+
+const number = (text: string, label: string): number => {
+  const m = new RegExp(`^${label}: ([\\d,]+)`, "m").exec(text);
+  return m ? Number(m[1]!.replace(/,/g, "")) : 0;
+};
+
+export function parseStats(text: string): RsyncStats {
+  const reg = /^Number of files: [\d,]+ \(reg: ([\d,]+)/m.exec(text);
+  const createdReg = /^Number of created files: [\d,]+ \(reg: ([\d,]+)/m.exec(text);
+  const deletedReg = /^Number of deleted files: [\d,]+ \(reg: ([\d,]+)/m.exec(text);
+  const toNumber = (m: RegExpExecArray | null) => (m ? Number(m[1]!.replace(/,/g, "")) : 0);
+  return {
+    files: number(text, "Number of files"),
+    regularFiles: toNumber(reg),
+    createdFiles: toNumber(createdReg),
+    deletedFiles: toNumber(deletedReg),
+    transferredFiles: number(text, "Number of regular files transferred"),
+    totalFileSize: number(text, "Total file size"),
+    transferredFileSize: number(text, "Total transferred file size"),
+    bytesSent: number(text, "Total bytes sent"),
+    errors: [],
+  };
+}

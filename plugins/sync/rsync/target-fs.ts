@@ -1,0 +1,92 @@
+import { posix } from "node:path";
+import { shellQuote } from "../../../core/runner.js";
+import type { RunContext, Target } from "../../../core/types.js";
+import { rsyncRemotePath, rsyncRemoteShell, sshCommand } from "../../transport/remote.js";
+
+/**
+ * Folder operations on a target, whether it is a local folder (a mount point too) or a server
+ * reached only by ssh. All go through small POSIX shell commands, so both work the same. A
+ * mounted target is changed through its mount (sshfs caches what it saw); checksums run on the
+ * server whenever ssh reaches it, so the backup is never downloaded to be checked.
+ */
+export class TargetFs {
+  constructor(readonly target: Target) {}
+
+  get description(): string {
+    return this.target.description;
+  }
+
+  /** Absolute path of `rel` where file operations run (the mount, else the server). */
+  path(rel = ""): string {
+    const root = this.target.localPath ?? this.target.ssh!.path;
+    return rel ? posix.join(root, rel) : root;
+  }
+
+  /** Runs a shell script where the target's files are. */
+  async shell(ctx: RunContext, script: string, input?: string): Promise<string> {
+    const ssh = this.target.ssh;
+    if (this.target.localPath !== undefined || !ssh) return (await ctx.exec({ tool: "sh", args: ["-c", script], input })).stdout;
+    return (await ctx.exec({ tool: "ssh", args: sshCommand(ssh, script), input })).stdout;
+  }
+
+  async listDirs(ctx: RunContext, rel = ""): Promise<string[]> {
+    const dir = shellQuote(this.path(rel));
+    const out = await this.shell(ctx, `[ -d ${dir} ] || exit 0; find ${dir} -mindepth 1 -maxdepth 1 -type d -printf '%f\\n'`);
+    return out.split("\n").filter(Boolean).sort();
+  }
+
+  async mkdirp(ctx: RunContext, rel: string): Promise<void> {
+    await this.shell(ctx, `mkdir -p -m 700 ${shellQuote(this.path(rel))}`);
+  }
+
+  async rename(ctx: RunContext, from: string, to: string): Promise<void> {
+    await this.shell(ctx, `mv -T ${shellQuote(this.path(from))} ${shellQuote(this.path(to))}`);
+  }
+
+  async removeTree(ctx: RunContext, rel: string): Promise<void> {
+    await this.shell(ctx, `rm -rf -- ${shellQuote(this.path(rel))}`);
+  }
+
+  async readText(ctx: RunContext, rel: string): Promise<string | undefined> {
+    const file = shellQuote(this.path(rel));
+    const out = await this.shell(ctx, `if [ -f ${file} ]; then echo present; cat ${file}; fi`);
+    return out.startsWith("present\n") ? out.slice("present\n".length) : undefined;
+  }
+
+  async writeText(ctx: RunContext, rel: string, text: string): Promise<void> {
+    const file = shellQuote(this.path(rel));
+    await this.shell(ctx, `cat > ${file}.tmp && mv -f ${file}.tmp ${file}`, text);
+  }
+
+  /** SHA-256 of every file under `rel`, keyed by "./relative/path"; computed on the server when ssh reaches it. */
+  async sha256Tree(ctx: RunContext, rel: string, skip: string[] = []): Promise<Map<string, string>> {
+    const ssh = this.target.ssh;
+    const script = sha256Script(ssh ? posix.join(ssh.path, rel) : this.path(rel), skip);
+    const out = ssh ? (await ctx.exec({ tool: "ssh", args: sshCommand(ssh, script) })).stdout : (await ctx.exec({ tool: "sh", args: ["-c", script] })).stdout;
+    return parseSha256sum(out);
+  }
+
+  /** What rsync names the folder `rel` by: a local path, or user@host:path with `-e ssh ...`. */
+  rsyncLocation(rel: string): { path: string; args: string[] } {
+    if (this.target.localPath !== undefined || !this.target.ssh) return { path: this.path(rel), args: [] };
+    return { path: rsyncRemotePath(this.target.ssh, posix.join(this.target.ssh.path, rel)), args: ["-e", rsyncRemoteShell(this.target.ssh)] };
+  }
+}
+
+/** The seed's checksum command (sha256sum instead of sha1sum), NUL-safe, names escaped by sha256sum itself. */
+export function sha256Script(dir: string, skip: string[] = []): string {
+  const prune = skip.map((name) => `-path ${shellQuote(`./${name}`)} -prune -o `).join("");
+  return `cd ${shellQuote(dir)} && find . ${prune}-type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum --`;
+}
+
+/** Reads `sha256sum` output; names with a newline or backslash come escaped and prefixed with "\". */
+export function parseSha256sum(text: string): Map<string, string> {
+  const sums = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const match = /^(\\?)([0-9a-f]{64}) [ *](.*)$/.exec(line);
+    if (!match) continue;
+    const name = match[1] ? match[3]!.replace(/\\(\\|n)/g, (_, c: string) => (c === "n" ? "\n" : "\\")) : match[3]!;
+    sums.set(name, match[2]!);
+  }
+  return sums;
+}

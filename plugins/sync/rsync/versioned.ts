@@ -1,0 +1,72 @@
+import type { BackupSummary, RunContext, SnapshotInfo } from "../../../core/types.js";
+import { FILES, PARTIAL, PARTIAL_DIR, VERSIONS } from "./layout.js";
+import { runRsync } from "./run-rsync.js";
+import { STAMP, stampTime, utcStamp } from "./stamp.js";
+import type { TargetFs } from "./target-fs.js";
+
+/**
+ * Seed 001's layout: `files/` mirrors the source; each run moves the files it changes or
+ * deletes, as they were, into `snapshots/<UTC time of the run>/` (rsync --backup-dir).
+ * So `snapshots/T` holds the state, just before T, of what changed at T.
+ */
+export async function listVersions(ctx: RunContext, fs: TargetFs): Promise<SnapshotInfo[]> {
+  const names = await fs.listDirs(ctx, VERSIONS);
+  return names.flatMap((name) => {
+    const id = name.endsWith(PARTIAL) ? name.slice(0, -PARTIAL.length) : name;
+    const time = stampTime(id);
+    if (!time) return [];
+    return [{ id, time: time.toISOString(), type: "incremental" as const, files: 0, sourceBytes: 0, storedBytes: 0, volumes: 0, complete: !name.endsWith(PARTIAL) }];
+  });
+}
+
+/**
+ * A run that was interrupted already moved real old versions into its `.partial` folder: they
+ * are history, so the next run gives that folder its final name rather than dropping it.
+ */
+export async function recoverInterrupted(ctx: RunContext, fs: TargetFs): Promise<void> {
+  for (const version of (await listVersions(ctx, fs)).filter((v) => !v.complete)) {
+    ctx.step(`keep ${VERSIONS}/${version.id}${PARTIAL} (left by an interrupted run) as ${VERSIONS}/${version.id}`);
+    ctx.log.warn(`an earlier run was interrupted: keeping the versions it moved aside as ${VERSIONS}/${version.id}`);
+    if (!ctx.dryRun) await fs.rename(ctx, `${VERSIONS}/${version.id}${PARTIAL}`, `${VERSIONS}/${version.id}`);
+  }
+}
+
+export async function backupVersioned(ctx: RunContext, fs: TargetFs, from: string, rsyncArgs: string[]): Promise<BackupSummary> {
+  const started = Date.now();
+  await recoverInterrupted(ctx, fs);
+  const stamp = utcStamp(new Date(started));
+  ctx.step(`create ${FILES}/ and ${VERSIONS}/ at ${fs.description} if missing`);
+  await fs.mkdirp(ctx, FILES);
+  await fs.mkdirp(ctx, VERSIONS);
+  const dest = fs.rsyncLocation(FILES);
+  ctx.step(`mirror ${from} into ${FILES}/, moving changed and deleted files into ${VERSIONS}/${stamp}/`);
+  const stats = await runRsync(ctx, fs.target, "backup", [
+    "-a", "--delete", "--backup", `--backup-dir=../${VERSIONS}/${stamp}${PARTIAL}`, `--partial-dir=${PARTIAL_DIR}`,
+    // sshfs (SFTP) cannot set a symlink's own time; rsync would report every link as an error.
+    "--omit-link-times",
+    ...dest.args, ...rsyncArgs, `${from}/`, `${dest.path}/`,
+  ]);
+  if ((await fs.listDirs(ctx, VERSIONS)).includes(`${stamp}${PARTIAL}`)) {
+    ctx.step(`rename ${VERSIONS}/${stamp}${PARTIAL} to ${VERSIONS}/${stamp} (the run completed)`);
+    await fs.rename(ctx, `${VERSIONS}/${stamp}${PARTIAL}`, `${VERSIONS}/${stamp}`);
+  }
+  const changed = Math.max(stats.transferredFiles - stats.createdFiles, 0);
+  return {
+    snapshot: stamp,
+    type: stats.createdFiles > 0 && stats.createdFiles === stats.regularFiles ? "full" : "incremental",
+    sourceFiles: stats.regularFiles, sourceBytes: stats.totalFileSize,
+    newFiles: stats.createdFiles, changedFiles: changed, deletedFiles: stats.deletedFiles,
+    bytesRead: stats.transferredFileSize, bytesWritten: stats.bytesSent, volumes: 0,
+    elapsedMs: Date.now() - started, errors: stats.errors,
+  };
+}
+
+/** The versions to lay over `files/` to get the state as of `when`: every one newer than it, newest first. */
+export function overlaysFor(versions: SnapshotInfo[], when: Date): SnapshotInfo[] {
+  return versions.filter((v) => v.complete && new Date(v.time).getTime() > when.getTime())
+    .sort((a, b) => b.time.localeCompare(a.time));
+}
+
+export function isStamp(text: string): boolean {
+  return STAMP.test(text);
+}

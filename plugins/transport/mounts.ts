@@ -1,0 +1,80 @@
+import { mkdir, readFile, rmdir } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { PREFIX } from "../../core/paths.js";
+import { messages } from "../../core/messages.js";
+import { messageOf } from "../../core/errors.js";
+import type { RunContext } from "../../core/types.js";
+
+/**
+ * FUSE mount points cryptkeep makes live under `<cacheDir>/mnt/` and are named
+ * `cryptkeep-<kind>-<pid>`, so a later run finds what a crashed run left and unmounts it.
+ * Views kept for `cryptkeep mount` are named `cryptkeep-kept-...` and are left alone.
+ */
+export function mountRoot(ctx: RunContext): string {
+  return join(ctx.cacheDir, "mnt");
+}
+
+export async function makeMountPoint(ctx: RunContext, kind: string): Promise<string> {
+  const dir = join(mountRoot(ctx), `${PREFIX}${kind}-${process.pid}`);
+  if (!ctx.dryRun) await mkdir(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+export async function makeKeptDir(ctx: RunContext, kind: string): Promise<string> {
+  const dir = join(mountRoot(ctx), `${PREFIX}kept-${kind}-${Date.now()}`);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+/** Mount points of this process's mount namespace, in mount order (mountinfo escapes spaces as \040). */
+export async function mountedPaths(): Promise<string[]> {
+  const text = await readFile("/proc/self/mountinfo", "utf8");
+  return text.split("\n").filter(Boolean).map((line) => line.split(" ")[4]!.replace(/\\(\d{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8))));
+}
+
+export async function isMounted(dir: string): Promise<boolean> {
+  return (await mountedPaths()).includes(dir);
+}
+
+/**
+ * Unmounts a FUSE mount. A mount that was just left (an inner gocryptfs view closing) can be
+ * busy for a moment, so it retries for a few seconds before giving up.
+ */
+export async function unmount(ctx: RunContext, dir: string, removeDir = true): Promise<void> {
+  let last = "";
+  for (let attempt = 0; attempt < 25; attempt++) {
+    if (!(await isMounted(dir))) break;
+    try {
+      await ctx.exec({ tool: "fusermount", args: ["-u", dir] });
+    } catch (error) {
+      last = messageOf(error);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  if (await isMounted(dir)) throw messages.unmountFailed(dir, last);
+  if (removeDir) await rmdir(dir).catch(() => undefined);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Unmounts, innermost first, what crashed runs of this job left under its mount root. */
+export async function cleanStaleMounts(ctx: RunContext): Promise<void> {
+  if (ctx.dryRun) return;
+  const root = `${mountRoot(ctx)}/`;
+  const pattern = new RegExp(`^${PREFIX}[a-z]+-(\\d+)$`);
+  const stale = (await mountedPaths()).filter((path) => {
+    const pid = pattern.exec(basename(path))?.[1];
+    return path.startsWith(root) && pid !== undefined && Number(pid) !== process.pid && !pidAlive(Number(pid));
+  });
+  for (const dir of stale.reverse()) {
+    ctx.log.warn(`unmounting ${dir}, left mounted by a run that crashed`);
+    await unmount(ctx, dir);
+  }
+}

@@ -1,0 +1,31 @@
+import { z } from "zod";
+import { definePreset } from "../core/config/define.js";
+import { retention } from "../plugins/retention/index.js";
+import { retentionSchema } from "../plugins/retention/policy.js";
+import { rsync } from "../plugins/sync/rsync/plugin.js";
+import { fsTargetSchema, targetPlugin } from "../plugins/transport/target-option.js";
+
+export const rsyncSnapshotsOptions = z.strictObject({
+  /** Folder to back up. */
+  source: z.string().min(1),
+  /** { local: "/mnt/backup" }, { sshfs: {...remote} } or { ssh: {...remote} }: it must already be encrypted (a LUKS volume, say). */
+  target: fsTargetSchema,
+  /** Snapshot folders are <name>.<UTC time>. @default the source folder's name */
+  name: z.string().regex(/^[\w.-]+$/, "use letters, digits, '.', '_' and '-'").optional(),
+  /** rsync exclude patterns. @default [] */
+  exclude: z.array(z.string().min(1)).default([]),
+  /** A file of rsync exclude patterns (rsync --exclude-from). */
+  excludeFrom: z.string().min(1).optional(),
+  /** Which snapshots `cryptkeep prune` keeps. */
+  retention: retentionSchema.optional(),
+});
+
+/**
+ * Seed 003's rsync part: a full, hard-linked snapshot per run (rsync --link-dest), no encryption
+ * layer of its own, for a target that is already encrypted (a LUKS container, an encrypted disk).
+ */
+export const rsyncSnapshots = definePreset("preset:rsyncSnapshots", rsyncSnapshotsOptions, (options) => [
+  targetPlugin(options.target),
+  rsync({ source: options.source, layout: "snapshots", name: options.name, exclude: options.exclude, excludeFrom: options.excludeFrom }),
+  options.retention && retention(options.retention),
+]);
