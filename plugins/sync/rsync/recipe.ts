@@ -19,7 +19,7 @@ export function rsyncRecipe(recipe: Recipe, target: Target, options: RsyncOption
   const tree = options.layout === "versioned" ? `./backup/${FILES}` : `./backup/${options.name}.<newest time>`;
   const open = cipher ? cipher.recipeMount(tree, "./decrypted") : [];
   const copyFrom = cipher ? "./decrypted" : tree;
-  const close = [...(cipher ? ["fusermount -u ./decrypted"] : []), ...(ssh ? ["fusermount -u ./backup"] : ["rm ./backup"])];
+  const close = [...(cipher ? ["fusermount -u ./decrypted"] : []), ...(ssh ? ["fusermount -u ./backup || { sleep 2; fusermount -u ./backup; }   # busy for a moment after the line above"] : ["rm ./backup"])];
   return {
     title: recipe.title,
     notes: [

@@ -62,6 +62,9 @@ export async function runRsync(ctx: RunContext, target: Target, label: string, a
   if (result.exitCode !== 0) {
     stats.errors = result.stderr.split("\n").filter((l) => /^rsync: |^file has vanished/.test(l)).map((l) => l.replace(/ \(in sender\)$/, ""));
     if (stats.errors.length === 0) stats.errors = [`rsync exit code ${result.exitCode}: ${lastLine(result.stderr)}`];
+    // Through a mount (sshfs), a dropped connection shows up as I/O errors on files, not as a failed transport.
+    const lost = stats.errors.find((line) => LOST.test(line));
+    if (target.ssh && lost) throw messages.connectionLost(target.description, lost);
   }
   return stats;
 }

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execa } from "execa";
+import { mkdir, readdir, rm, truncate, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { BIN, scratchDir, type Workspace } from "../helpers/cli.js";
+import { tree } from "../helpers/tree.js";
+import { startSshd, type Sshd } from "../servers/sshd.js";
+import { PASSWORD, mountsUnder, must, remoteOf, run, rsyncWorkspace, writeGocryptfsConfig } from "../helpers/rsync.js";
+
+/** Waits until rsync is writing a file at the server (its temporary ".name.XXXXXX"). */
+async function rsyncWriting(remote: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    const names = await readdir(join(remote, "files")).catch(() => [] as string[]);
+    if (names.some((n) => n.startsWith(".") && n !== ".cryptkeep-partial")) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error("rsync never started writing");
+}
+
+describe("gocryptfsReverse: failures, mount/umount and the manual recipe", () => {
+  let sshd: Sshd;
+  let ws: Workspace & { remote: string };
+
+  const configure = (transport: "sshfs" | "ssh") => writeGocryptfsConfig(ws, `documents: gocryptfsReverse({
+      source: "./Documents",
+      remote: ${remoteOf(sshd, ws.remote)},
+      transport: "${transport}",
+      password: { env: "CK_PASSWORD" },
+    }),`);
+
+  beforeAll(async () => {
+    sshd = await startSshd();
+    ws = await rsyncWorkspace();
+    await configure("sshfs");
+    await mkdir(join(ws.source, "sub"), { recursive: true });
+    await writeFile(join(ws.source, "sub/a.txt"), "alpha\n");
+    await writeFile(join(ws.source, "b.txt"), "bravo\n");
+    await must(ws, ["init", "documents"]);
+  });
+
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it("a wrong password fails with WRONG_PASSWORD and leaves nothing mounted", async () => {
+    const result = await run(ws, ["backup", "documents"], { CK_PASSWORD: "not the password" });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/the gocryptfs password is wrong/);
+    expect(result.stderr).not.toContain("not the password");
+    expect(await mountsUnder(ws.dir)).toEqual([]);
+  });
+
+  it("the printed recipe, run literally, restores the source with sshfs, gocryptfs and cp", async () => {
+    await must(ws, ["backup", "documents"]);
+    const recipe = (await must(ws, ["recipe", "documents"])).stdout;
+    expect(recipe).toMatch(/sshfs .* \.\/backup/);
+    expect(recipe).toMatch(/gocryptfs -ro \.\/backup\/files \.\/decrypted/);
+    const here = await scratchDir("cryptkeep-recipe-");
+    const out = join(here, "restored");
+    const result = await execa("bash", ["-e", "-c", recipe.replace('OUT="$HOME/restored"', `OUT=${out}`)], { cwd: here, input: PASSWORD, reject: false });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const { ".gocryptfs.reverse.conf": _conf, ...expected } = await tree(ws.source);
+    expect(await tree(out)).toEqual(expected);
+    expect(await mountsUnder(here)).toEqual([]);
+  });
+
+  it("mount leaves a read-only decrypted view until umount, latest or as of a time", async () => {
+    const view = join(await scratchDir("cryptkeep-view-"), "browse");
+    await must(ws, ["mount", "documents", view]);
+    expect((await mountsUnder(view)).length).toBe(1);
+    expect(await tree(join(view, "sub"))).toEqual(await tree(join(ws.source, "sub")));
+    const write = await execa("sh", ["-c", `echo x > '${view}/new'`], { reject: false });
+    expect(write.exitCode).not.toBe(0);
+    await must(ws, ["umount", view]);
+    expect(await mountsUnder(ws.dir)).toEqual([]);
+    expect(await mountsUnder(view)).toEqual([]);
+
+    const before = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 1100));
+    await writeFile(join(ws.source, "b.txt"), "bravo, changed\n");
+    await must(ws, ["backup", "documents"]);
+    const old = join(await scratchDir("cryptkeep-view-"), "old");
+    await must(ws, ["mount", "documents", old, "--at", before]);
+    expect((await execa("cat", [join(old, "b.txt")])).stdout).toBe("bravo");
+    await must(ws, ["umount", "documents"]);
+    expect(await mountsUnder(ws.dir)).toEqual([]);
+    expect(await mountsUnder(old)).toEqual([]);
+    const none = await run(ws, ["umount", "documents"]);
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr).toMatch(/nothing mounted by cryptkeep matches 'documents'/);
+  });
+
+  it("Ctrl-C mid-run stops with 130, unmounts everything, and the next run completes", async () => {
+    await writeFile(join(ws.source, "big.bin"), "");
+    await truncate(join(ws.source, "big.bin"), 300 * 1024 * 1024);
+    const child = execa("node", [BIN, "backup", "documents"], { cwd: ws.dir, reject: false, env: { XDG_CACHE_HOME: ws.cache, CK_PASSWORD: PASSWORD } });
+    await rsyncWriting(ws.remote);
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode, String(result.stderr)).toBe(130);
+    expect(String(result.stderr)).toMatch(/interrupted by SIGINT/);
+    expect(await mountsUnder(ws.dir)).toEqual([]);
+    await must(ws, ["backup", "documents"]);
+    expect((await run(ws, ["verify", "documents"])).exitCode).toBe(0);
+  });
+
+  it("a connection killed mid-run (rsync over ssh) fails with CONNECTION_LOST, leaves nothing mounted, and the next run completes", async () => {
+    await configure("ssh");
+    await rm(join(ws.source, "big.bin"));
+    await writeFile(join(ws.source, "big2.bin"), "");
+    await truncate(join(ws.source, "big2.bin"), 300 * 1024 * 1024);
+    const child = execa("node", [BIN, "backup", "documents"], { cwd: ws.dir, reject: false, env: { XDG_CACHE_HOME: ws.cache, CK_PASSWORD: PASSWORD } });
+    await rsyncWriting(ws.remote);
+    await sshd.dropConnections();
+    const result = await child;
+    expect(result.exitCode, String(result.stderr)).toBe(1);
+    expect(String(result.stderr)).toMatch(/connection to .* was lost during the run/);
+    expect(await mountsUnder(ws.dir)).toEqual([]);
+    await must(ws, ["backup", "documents"]);
+    expect((await run(ws, ["verify", "documents"])).exitCode).toBe(0);
+  });
+});
