@@ -118,8 +118,8 @@ export const messages = {
   restoreTargetNotEmpty: (path: string) =>
     e("RESTORE_TARGET_NOT_EMPTY", `restore target ${path} is not empty`, "restore into an empty or new folder", ExitCode.usage),
   // --- filesystem targets, transports (sshfs, ssh), gocryptfs and rsync (issue 3) ---
-  targetUnsupported: (preset: string, target: string) =>
-    e("TARGET_UNSUPPORTED", `${preset}: target '${target}' cannot be used: rsync needs a filesystem path or ssh`,
+  targetUnsupported: (target: string) =>
+    e("TARGET_UNSUPPORTED", `target '${target}' cannot be used: rsync needs a filesystem path or ssh`,
       "use transport sshfs, davfs or s3fs, or the gpgIncremental preset", ExitCode.usage),
   mountFailed: (what: string, mountPoint: string, detail: string) =>
     e("MOUNT_FAILED", `could not mount ${what} at ${mountPoint}: ${detail}`,

@@ -23,8 +23,8 @@ const KINDS = ["local", "sshfs", "ssh"];
 export const fsTargetSchema = z.unknown().transform((value, ctx): FsTarget => {
   const kind = value && typeof value === "object" ? Object.keys(value)[0] : undefined;
   if (kind !== undefined && !KINDS.includes(kind)) {
-    const error = messages.targetUnsupported("this preset", kind);
-    ctx.addIssue({ code: "custom", message: `${error.message}; ${error.hint}` });
+    const error = messages.targetUnsupported(kind);
+    ctx.addIssue({ code: "custom", message: `${error.message}: ${error.hint}` });
     return z.NEVER;
   }
   const parsed = knownTargets.safeParse(value);

@@ -116,7 +116,7 @@ describe.each(["sshfs", "ssh"] as const)("gocryptfsReverse over %s: init, backup
     const original = await readFile(path).catch(() => undefined);
     if (!original) throw new Error(`${victim} is not a file`);
     const damaged = Buffer.from(original);
-    damaged[damaged.length - 1] ^= 0xff;
+    damaged[damaged.length - 1] = damaged[damaged.length - 1]! ^ 0xff;
     await writeFile(path, damaged);
     const result = await run(ws, ["verify", "documents"]);
     expect(result.exitCode).toBe(4);
