@@ -90,6 +90,27 @@ describe("gocryptfsReverse: failures, mount/umount and the manual recipe", () =>
     expect(none.stderr).toMatch(/nothing mounted by cryptkeep matches 'documents'/);
   });
 
+  it("a mount left by a crashed run is unmounted at the start of the next; plan shows the commands; doctor logs in without writing", async () => {
+    const stale = join(ws.cache, "cryptkeep/documents/mnt/cryptkeep-reverse-999999");
+    await mkdir(stale, { recursive: true });
+    await execa("gocryptfs", ["-q", "-reverse", ws.source, stale], { input: PASSWORD });
+    expect(await mountsUnder(stale)).toEqual([stale]);
+    const backup = await must(ws, ["backup", "documents"]);
+    expect(backup.stderr).toMatch(/unmounting .*cryptkeep-reverse-999999, left mounted by a run that crashed/);
+    expect(await mountsUnder(ws.dir)).toEqual([]);
+
+    const plan = (await must(ws, ["plan", "documents"])).stdout;
+    expect(plan).toMatch(/\$ sshfs root@127\.0\.0\.1:\S+ \S+cryptkeep-sshfs-\d+ -p \d+ -o BatchMode=yes/);
+    expect(plan).toMatch(/\$ gocryptfs -q -reverse \S+Documents \S+cryptkeep-reverse-\d+ <<< \(secret on stdin\)/);
+    expect(plan).toMatch(/\$ rsync --info=progress2 --stats .* --backup-dir=\.\.\/snapshots\/\d{8}T\d{6}Z\.partial/);
+    expect(await mountsUnder(ws.dir)).toEqual([]);
+
+    const doctor = await must(ws, ["doctor", "documents"]);
+    expect(doctor.stdout).toMatch(/ok +ssh login: logged in to root@127\.0\.0\.1/);
+    expect(doctor.stdout).toMatch(/ok +gocryptfs \d/);
+    expect(doctor.stdout).toMatch(/ok +fuse/);
+  });
+
   it("Ctrl-C mid-run stops with 130, unmounts everything, and the next run completes", async () => {
     await writeFile(join(ws.source, "big.bin"), "");
     await truncate(join(ws.source, "big.bin"), 300 * 1024 * 1024);
