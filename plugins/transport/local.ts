@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { z } from "zod";
 import { definePlugin } from "../../core/config/define.js";
+import { cleanStaleMounts } from "./mounts.js";
 
 const PLUGIN_NAME = "transport:local";
 
@@ -14,6 +15,7 @@ export const localTarget = definePlugin(PLUGIN_NAME, localTargetOptions, (engine
   const path = engine.resolvePath(options.path);
   engine.provide("target", { description: path, localPath: path, ssh: undefined });
   engine.hooks.connect.tapPromise(PLUGIN_NAME, async (ctx) => {
+    await cleanStaleMounts(ctx);
     if (ctx.command !== "init") return;
     ctx.step(`create ${path}`);
     if (!ctx.dryRun) await mkdir(path, { recursive: true, mode: 0o700 });

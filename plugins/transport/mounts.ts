@@ -1,4 +1,4 @@
-import { mkdir, readFile, rmdir } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, rmdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { PREFIX } from "../../core/paths.js";
 import { messages } from "../../core/messages.js";
@@ -64,7 +64,7 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Unmounts, innermost first, what crashed runs of this job left under its mount root. */
+/** Unmounts, innermost first, what crashed runs of this job left under its mount root, then removes their folders (copies too). */
 export async function cleanStaleMounts(ctx: RunContext): Promise<void> {
   if (ctx.dryRun) return;
   const root = `${mountRoot(ctx)}/`;
@@ -76,5 +76,12 @@ export async function cleanStaleMounts(ctx: RunContext): Promise<void> {
   for (const dir of stale.reverse()) {
     ctx.log.warn(`unmounting ${dir}, left mounted by a run that crashed`);
     await unmount(ctx, dir);
+  }
+  const mounted = await mountedPaths();
+  for (const name of await readdir(mountRoot(ctx)).catch(() => [] as string[])) {
+    const pid = pattern.exec(name)?.[1];
+    const dir = join(mountRoot(ctx), name);
+    if (pid === undefined || Number(pid) === process.pid || pidAlive(Number(pid)) || mounted.includes(dir)) continue;
+    await rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,5 @@
 import { definePlugin } from "../../core/config/define.js";
+import { cleanStaleMounts } from "./mounts.js";
 import { describeRemote, remoteSchema, sshCommand, sshEndpoint } from "./remote.js";
 import { checkSshLogin, sshDoctor } from "./ssh-check.js";
 import { shellQuote } from "../../core/runner.js";
@@ -14,6 +15,7 @@ export const sshTarget = definePlugin(PLUGIN_NAME, remoteSchema, (engine, remote
   });
   engine.hooks.connect.tapPromise(PLUGIN_NAME, async (ctx) => {
     if (ctx.command === "doctor" || ctx.command === "recipe" || ctx.command === "umount") return;
+    await cleanStaleMounts(ctx);
     ctx.step(`log in to ${describeRemote(ssh)} by ssh`);
     if (ctx.command === "init") await ctx.exec({ tool: "ssh", args: sshCommand(ssh, `mkdir -p -m 700 ${shellQuote(ssh.path)}`) });
     else if (!ctx.dryRun) await checkSshLogin(ctx, ssh);
