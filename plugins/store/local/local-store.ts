@@ -4,7 +4,7 @@ import { dirname, join, relative, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform, type Readable } from "node:stream";
 import { messages } from "../../../core/messages.js";
-import { PREFIX } from "../../../core/paths.js";
+import { PART_PREFIX } from "../../../core/paths.js";
 import type { Store } from "../../../core/types.js";
 
 /** A folder on a filesystem (a USB disk, a NAS mount). Objects are files; writes are atomic renames. */
@@ -16,7 +16,7 @@ export class LocalStore implements Store {
 
   async put(name: string, data: Readable, signal?: AbortSignal): Promise<number> {
     const final = this.#path(name);
-    const temp = join(dirname(final), `.${PREFIX}part-${process.pid}-${Date.now()}-${final.split(sep).pop()}`);
+    const temp = join(dirname(final), `${PART_PREFIX}${process.pid}-${Date.now()}-${final.split(sep).pop()}`);
     await mkdir(dirname(final), { recursive: true });
     let bytes = 0;
     const count = new Transform({
@@ -55,7 +55,7 @@ export class LocalStore implements Store {
       for (const entry of entries) {
         const full = join(dir, entry.name);
         if (entry.isDirectory()) await walk(full);
-        else if (entry.isFile()) out.push({ name: relative(this.root, full).split(sep).join("/"), size: (await stat(full)).size });
+        else if (entry.isFile() && !entry.name.startsWith(PART_PREFIX)) out.push({ name: relative(this.root, full).split(sep).join("/"), size: (await stat(full)).size });
       }
     };
     await walk(base);
