@@ -127,8 +127,8 @@ export class SftpStore implements Store {
   async freeBytes(): Promise<number | undefined> {
     if (!this.#sftp) return undefined;
     const sftp = this.#sftp;
-    return new Promise((resolve) => sftp.ext_openssh_statvfs(this.#path(""), (error, info: { bavail: number; frsize: number } | undefined) =>
-      resolve(error || !info ? undefined : info.bavail * info.frsize)));
+    return new Promise((resolve) => sftp.ext_openssh_statvfs(this.#path(""), (error, info: { f_bavail: number | bigint; f_frsize: number | bigint } | undefined) =>
+      resolve(error || !info ? undefined : Number(info.f_bavail) * Number(info.f_frsize))));
   }
 
   /** Creates the target folder (for `init`). */

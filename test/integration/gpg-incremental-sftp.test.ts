@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeFile } from "node:fs/promises";
+import { cli, ok, workspace, writeConfig, type Workspace } from "../helpers/cli.js";
+import { startSshd, type Sshd } from "../servers/sshd.js";
+import { createSftpOnlyUser, type SftpOnlyUser } from "../servers/sftp-only-user.js";
+import { remoteTargetStory } from "./remote-target-story.js";
+
+let sshd: Sshd;
+let jailed: SftpOnlyUser;
+beforeAll(async () => {
+  jailed = await createSftpOnlyUser();
+  sshd = await startSshd({ extraConfig: jailed.sshdConfig });
+});
+afterAll(async () => {
+  await sshd?.stop();
+  await sshd?.dropConnections();
+  await jailed?.remove();
+});
+
+const sftpTarget = (user: string, path: string, knownHosts = sshd.knownHosts) =>
+  `{ sftp: { host: "127.0.0.1", port: ${sshd.port}, user: ${JSON.stringify(user)}, path: ${JSON.stringify(path)}, identityFile: ${JSON.stringify(sshd.identityFile)}, knownHosts: ${JSON.stringify(knownHosts)} } }`;
+
+remoteTargetStory("sftp to a chrooted SFTP-only account", async () => ({ target: sftpTarget(jailed.name, `${jailed.writable}/vault`) }));
+
+describe("gpgIncremental over sftp: host keys, logins and failures", () => {
+  let ws: Workspace;
+  beforeAll(async () => { ws = await workspace({ target: sftpTarget("root", `${sshd.dir}/vault-root`) }); });
+
+  it("backs up as root too, and plan changes nothing on the server", async () => {
+    await writeFile(`${ws.source}/a.txt`, "a\n");
+    const plan = await ok(ws, ["plan", "documents"]);
+    expect(plan.stdout).toMatch(/log in to sftp:\/\/root@127\.0\.0\.1/);
+    await ok(ws, ["backup", "documents"]);
+  });
+
+  it("refuses an unknown host key and says how to accept it", async () => {
+    const empty = `${ws.dir}/known_hosts_empty`;
+    await writeFile(empty, "");
+    await writeConfig(ws, { target: sftpTarget("root", `${sshd.dir}/vault-root`, empty) });
+    const result = await cli(ws, ["backup", "documents"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/host key of 127\.0\.0\.1:\d+ \(SHA256:[A-Za-z0-9+/]+\) is not in .*known_hosts_empty/);
+    expect(result.stderr).toMatch(/ssh-keyscan -p \d+ 127\.0\.0\.1 >> .*known_hosts_empty/);
+    await writeFile(empty, `[127.0.0.1]:${sshd.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n`);
+    const changed = await cli(ws, ["backup", "documents"]);
+    expect(changed.stderr).toMatch(/HOST_KEY_CHANGED|host key of 127\.0\.0\.1:\d+ changed/);
+    await writeConfig(ws, { target: sftpTarget("root", `${sshd.dir}/vault-root`) });
+  });
+
+  it("a refused login fails with its own message, and doctor reports it", async () => {
+    await writeConfig(ws, { target: sftpTarget("nobody-here", "/x") });
+    const refused = await cli(ws, ["backup", "documents"]);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(/sftp:\/\/nobody-here@127\.0\.0\.1:\d+\/x: the server refused the credentials/);
+    const doctor = await cli(ws, ["doctor", "documents"]);
+    expect(doctor.exitCode).not.toBe(0);
+    expect(doctor.stdout + doctor.stderr).toMatch(/refused the credentials/);
+    await writeConfig(ws, { target: sftpTarget("root", `${sshd.dir}/vault-root`) });
+  });
+
+  it("a config without a key is refused at load with the fix", async () => {
+    await writeConfig(ws, { target: `{ sftp: { host: "127.0.0.1", user: "root", path: "/x" } }` });
+    const result = await cli(ws, ["backup", "documents"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/sftp needs a key: set identityFile, or agent: true/);
+    await writeConfig(ws, { target: sftpTarget("root", `${sshd.dir}/vault-root`) });
+  });
+});
