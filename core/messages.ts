@@ -140,7 +140,7 @@ export const messages = {
     e("IDENTITY_FILE_UNREADABLE", `ssh identity file ${path} cannot be read (${reason})`, "fix the path of identityFile, or use agent: true with a running ssh-agent", ExitCode.usage),
   sshAgentMissing: () =>
     e("SSH_AGENT_MISSING", "agent: true, but SSH_AUTH_SOCK is not set (no ssh-agent)", "start ssh-agent and ssh-add the key, or set identityFile", ExitCode.usage),
-  mountFailed: (tool: string, target: string, detail: string) =>
+  remoteMountFailed: (tool: string, target: string, detail: string) =>
     e("MOUNT_FAILED", `${tool} could not mount ${target}: ${detail}`, "check the URL, the credentials and that the server is up; 'cryptkeep doctor JOB' checks without writing"),
   uploadIncomplete: (target: string, problems: string[]) =>
     e("UPLOAD_INCOMPLETE", `after unmounting, ${target} does not hold every file written: ${problems.slice(0, 10).join("; ")}${problems.length > 10 ? "; ..." : ""}`,

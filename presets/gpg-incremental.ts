@@ -7,6 +7,9 @@ import { retentionSchema } from "../plugins/retention/policy.js";
 import { localStore } from "../plugins/store/local/index.js";
 import { s3Options, s3Store } from "../plugins/store/s3/index.js";
 import { sftpOptions, sftpStore } from "../plugins/store/sftp/index.js";
+import { mountedStore } from "../plugins/store/mounted/index.js";
+import { davfs, davfsOptions } from "../plugins/transport/davfs/index.js";
+import { s3fs, s3fsOptions } from "../plugins/transport/s3fs/index.js";
 import { tarIncremental } from "../plugins/sync/tar-incremental/plugin.js";
 import { tarIncrementalOptions } from "../plugins/sync/tar-incremental/options.js";
 
@@ -16,6 +19,8 @@ export const gpgIncrementalOptions = tarIncrementalOptions.extend({
     z.strictObject({ local: z.string().min(1) }),
     z.strictObject({ sftp: sftpOptions }),
     z.strictObject({ s3: s3Options }),
+    z.strictObject({ davfs: davfsOptions }),
+    z.strictObject({ s3fs: s3fsOptions }),
   ]),
   /** Armored OpenPGP public key files; backups need no secret. */
   recipients: z.array(z.string().min(1)).min(1, "at least one recipient key file is needed"),
@@ -44,5 +49,8 @@ export const gpgIncremental = definePreset("preset:gpgIncremental", gpgIncrement
 function storeFor(target: z.output<typeof gpgIncrementalOptions>["target"]) {
   if ("sftp" in target) return sftpStore(target.sftp);
   if ("s3" in target) return s3Store(target.s3);
+  // A mounted target is used through a local-folder store on its mount point.
+  if ("davfs" in target) return [davfs(target.davfs), mountedStore({})];
+  if ("s3fs" in target) return [s3fs(target.s3fs), mountedStore({})];
   return localStore({ path: target.local });
 }
