@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { cli, ok, workspace, writeConfig, type Workspace } from "../helpers/cli.js";
 import { startCephRgw, type CephRgw } from "../servers/ceph-rgw.js";
@@ -46,11 +46,35 @@ describe("gpgIncremental over s3: what reaches the bucket, and failures", () => 
     expect(noEnv.stderr).toMatch(/CK_S3_KEY/);
     await writeConfig(ws, { target: s3Target("backups", "second") });
   });
+});
+
+remoteTargetStory("s3fs (Ceph radosgw, mounted)", async () => {
+  await rgw.createBucket("mounted");
+  return {
+    target: `{ s3fs: { bucket: "mounted", endpoint: ${JSON.stringify(rgw.endpoint)}, forcePathStyle: true, accessKeyId: { env: "CK_S3_KEY" }, secretAccessKey: { env: "CK_S3_SECRET" } } }`,
+    env: keys(),
+  };
+});
+
+describe("gpgIncremental over s3fs: nothing left mounted", () => {
+  it("the volumes are objects in the bucket and the mount is gone", async () => {
+    const objects = await rgw.client().send(new ListObjectsV2Command({ Bucket: "mounted" }));
+    const names = (objects.Contents ?? []).map((o) => o.Key!);
+    expect(names).toContain("cryptkeep.json");
+    expect(names.filter((n) => n.endsWith(".gpg")).length).toBeGreaterThan(2);
+    expect(await readFile("/proc/self/mountinfo", "utf8")).not.toMatch(/cryptkeep-s3fs-/);
+  });
+});
+
+// Last: it takes the gateway away.
+describe("gpgIncremental over s3: the server gone", () => {
+  let ws: Workspace;
+  beforeAll(async () => { ws = await workspace({ target: s3Target("backups", "third"), env: keys() }); });
 
   it("a gateway gone fails cleanly, naming the endpoint and the reason", async () => {
     await rgw.stopGateway();
     const gone = await cli(ws, ["backup", "documents"], keys());
     expect(gone.exitCode).toBe(1);
-    expect(gone.stderr).toMatch(/s3:\/\/backups\/second at http:\/\/127\.0\.0\.1:\d+ cannot be reached \(ECONNREFUSED/);
+    expect(gone.stderr).toMatch(/s3:\/\/backups\/third at http:\/\/127\.0\.0\.1:\d+ cannot be reached \(ECONNREFUSED/);
   });
 });
