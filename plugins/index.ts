@@ -4,3 +4,6 @@ export { tarIncremental } from "./sync/tar-incremental/plugin.js";
 export { retention } from "./retention/index.js";
 export { sftpStore } from "./store/sftp/index.js";
 export { s3Store } from "./store/s3/index.js";
+export { mountedStore } from "./store/mounted/index.js";
+export { davfs } from "./transport/davfs/index.js";
+export { s3fs } from "./transport/s3fs/index.js";

@@ -10,8 +10,7 @@ const PLUGIN_NAME = "store:s3";
 
 /** Keeps the backup in an S3 bucket (AWS, Ceph radosgw, MinIO...): streamed multipart uploads, no FUSE. */
 export const s3Store = definePlugin(PLUGIN_NAME, s3Options, (engine, options) => {
-  const { accessKeyId, secretAccessKey, ...location } = options;
-  const store = new S3Store(location);
+  const store = new S3Store(options);
   engine.provide("store", store);
 
   const open = async (ctx: RunContext) => {

@@ -1,6 +1,5 @@
-import { chmod, chown, mkdir, readdir, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { execFileSync } from "node:child_process";
 import { definePlugin } from "../../../core/config/define.js";
 import { messages } from "../../../core/messages.js";
 import { messageOf } from "../../../core/errors.js";
@@ -52,7 +51,7 @@ async function mountDavfs(ctx: RunContext, options: DavfsOptions, password: stri
   const cache = join(secrets.dir, "cache");
   await mkdir(cache);
   // The davfs2 daemon runs as group davfs2 and must write its cache.
-  await chown(cache, 0, Number(execFileSync("getent", ["group", "davfs2"], { encoding: "utf8" }).split(":")[2]));
+  await chown(cache, 0, await groupId("davfs2"));
   await chmod(cache, 0o775);
   const conf = join(secrets.dir, "davfs2.conf");
   // buf_size 64: without it directory reads fail with EINVAL on some kernels. use_locks 1: failed uploads are reported.
@@ -110,4 +109,10 @@ function quote(value: string): string {
 
 function lastLine(text: string): string {
   return text.trim().split("\n").filter(Boolean).at(-1) ?? text;
+}
+
+async function groupId(name: string): Promise<number> {
+  const line = (await readFile("/etc/group", "utf8")).split("\n").find((l) => l.startsWith(`${name}:`));
+  if (!line) throw messages.remoteMountFailed("davfs2", name, `group ${name} does not exist: is davfs2 installed (apt-get install davfs2)?`);
+  return Number(line.split(":")[2]);
 }
