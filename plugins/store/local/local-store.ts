@@ -55,7 +55,14 @@ export class LocalStore implements Store {
       for (const entry of entries) {
         const full = join(dir, entry.name);
         if (entry.isDirectory()) await walk(full);
-        else if (entry.isFile() && !entry.name.startsWith(PART_PREFIX)) out.push({ name: relative(this.root, full).split(sep).join("/"), size: (await stat(full)).size });
+        else if (entry.isFile() && !isScratchName(entry.name)) {
+          // A file can vanish between readdir and stat (a temp file removed while listing).
+          const info = await stat(full).catch((error: NodeJS.ErrnoException) => {
+            if (error.code === "ENOENT") return undefined;
+            throw error;
+          });
+          if (info) out.push({ name: relative(this.root, full).split(sep).join("/"), size: info.size });
+        }
       }
     };
     await walk(base);
@@ -100,4 +107,9 @@ export class LocalStore implements Store {
     if (name.split("/").includes("..")) throw new Error(`refusing object name with '..': ${name}`);
     return join(this.root, name);
   }
+}
+
+/** Not objects: our own unfinished puts, and the files FUSE keeps for a file removed while still open. */
+function isScratchName(name: string): boolean {
+  return name.startsWith(PART_PREFIX) || name.startsWith(".fuse_hidden");
 }
