@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execa } from "execa";
 import { writeFile } from "node:fs/promises";
-import { cli, ok, workspace, writeConfig, type Workspace } from "../helpers/cli.js";
+import { join } from "node:path";
+import { cli, ok, scratchDir, workspace, writeConfig, type Workspace } from "../helpers/cli.js";
 import { startSshd, type Sshd } from "../servers/sshd.js";
 import { createSftpOnlyUser, type SftpOnlyUser } from "../servers/sftp-only-user.js";
 import { remoteTargetStory } from "./remote-target-story.js";
@@ -56,6 +58,24 @@ describe("gpgIncremental over sftp: host keys, logins and failures", () => {
     expect(doctor.exitCode).not.toBe(0);
     expect(doctor.stdout + doctor.stderr).toMatch(/refused the credentials/);
     await writeConfig(ws, { target: sftpTarget("root", `${sshd.dir}/vault-root`) });
+  });
+
+  it("logs in with a key held by ssh-agent; agent: true without an agent says so", async () => {
+    const dir = await scratchDir("cryptkeep-agent-");
+    const socket = join(dir, "agent.sock");
+    const agent = await execa("ssh-agent", ["-a", socket, "-s"]);
+    const agentPid = /SSH_AGENT_PID=(\d+)/.exec(agent.stdout)![1]!;
+    try {
+      await execa("ssh-add", [sshd.identityFile], { env: { SSH_AUTH_SOCK: socket } });
+      await writeConfig(ws, { target: `{ sftp: { host: "127.0.0.1", port: ${sshd.port}, user: "root", path: ${JSON.stringify(`${sshd.dir}/vault-root`)}, agent: true, knownHosts: ${JSON.stringify(sshd.knownHosts)} } }` });
+      await ok(ws, ["backup", "documents"], { SSH_AUTH_SOCK: socket });
+      const without = await cli(ws, ["backup", "documents"], { SSH_AUTH_SOCK: "" });
+      expect(without.exitCode).toBe(2);
+      expect(without.stderr).toMatch(/agent: true, but SSH_AUTH_SOCK is not set/);
+    } finally {
+      process.kill(Number(agentPid), "SIGTERM");
+      await writeConfig(ws, { target: sftpTarget("root", `${sshd.dir}/vault-root`) });
+    }
   });
 
   it("a config without a key is refused at load with the fix", async () => {
