@@ -88,6 +88,12 @@ rgw dns name = 127.0.0.1
     await execa("ceph-mon", ["-c", conf, "--mkfs", "-i", "a", "--monmap", join(dir, "monmap")]);
     await daemon("ceph-mon", ["-c", conf, "-i", "a"]);
     const uuid = randomUUID();
+    // A monitor just started may refuse commands (EPERM) until it has formed its quorum: wait for it.
+    for (let i = 0; ; i++) {
+      if ((await ceph(["mon", "stat"]).catch(() => ({ stdout: "" }))).stdout.includes("quorum")) break;
+      if (i > 120) throw new Error("the Ceph monitor did not form a quorum");
+      await sleep(500);
+    }
     const id = (await ceph(["osd", "new", uuid])).stdout.trim();
     await execa("ceph-osd", ["-c", conf, "-i", id, "--mkfs", "--osd-uuid", uuid]);
     await ceph(["osd", "crush", "add-bucket", "localhost", "host"]);

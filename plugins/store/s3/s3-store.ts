@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from "node:stream";
+import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
   DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
@@ -57,8 +57,14 @@ export class S3Store implements Store {
 
   async put(name: string, data: Readable, signal?: AbortSignal): Promise<number> {
     let bytes = 0;
-    const body = new PassThrough({ highWaterMark: 1 << 20 });
-    body.on("data", (chunk: Buffer) => { bytes += chunk.length; });
+    // Counts without a "data" listener, which would start the flow before Upload reads.
+    const body = new Transform({
+      highWaterMark: 1 << 20,
+      transform(chunk: Buffer, _encoding, callback) {
+        bytes += chunk.length;
+        callback(null, chunk);
+      },
+    });
     pipeline(data, body).catch(() => undefined);
     const upload = new Upload({
       client: this.#connected(), leavePartsOnError: false,
