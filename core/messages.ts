@@ -138,6 +138,8 @@ export const messages = {
     e("BUCKET_MISSING", `bucket '${bucket}' does not exist at ${endpoint}`, "create the bucket first (cryptkeep never creates buckets), or fix the bucket name"),
   identityFileUnreadable: (path: string, reason: string) =>
     e("IDENTITY_FILE_UNREADABLE", `ssh identity file ${path} cannot be read (${reason})`, "fix the path of identityFile, or use agent: true with a running ssh-agent", ExitCode.usage),
+  identityKeyUnusable: (detail: string) =>
+    e("IDENTITY_KEY_UNUSABLE", `the ssh identity file could not be used: ${detail}`, "check the passphrase source of identityFile (passphrase: {...}), or that the file is an ssh private key"),
   sshAgentMissing: () =>
     e("SSH_AGENT_MISSING", "agent: true, but SSH_AUTH_SOCK is not set (no ssh-agent)", "start ssh-agent and ssh-add the key, or set identityFile", ExitCode.usage),
   remoteMountFailed: (tool: string, target: string, detail: string) =>

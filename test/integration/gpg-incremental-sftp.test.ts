@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { writeFile } from "node:fs/promises";
+import { appendFile, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { cli, ok, scratchDir, workspace, writeConfig, type Workspace } from "../helpers/cli.js";
 import { startSshd, type Sshd } from "../servers/sshd.js";
@@ -74,6 +74,23 @@ describe("gpgIncremental over sftp: host keys, logins and failures", () => {
       expect(without.stderr).toMatch(/agent: true, but SSH_AUTH_SOCK is not set/);
     } finally {
       process.kill(Number(agentPid), "SIGTERM");
+      await writeConfig(ws, { target: sftpTarget("root", `${sshd.dir}/vault-root`) });
+    }
+  });
+
+  it("reads a passphrase-protected identity file with the passphrase from a secret source", async () => {
+    const dir = await scratchDir("cryptkeep-key-");
+    const key = join(dir, "id_protected");
+    await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "key passphrase 1", "-f", key]);
+    await appendFile(join(sshd.dir, "authorized_keys"), await readFile(`${key}.pub`));
+    await writeConfig(ws, { target: `{ sftp: { host: "127.0.0.1", port: ${sshd.port}, user: "root", path: ${JSON.stringify(`${sshd.dir}/vault-root`)}, identityFile: ${JSON.stringify(key)}, passphrase: { env: "CK_KEY_PASSPHRASE" }, knownHosts: ${JSON.stringify(sshd.knownHosts)} } }` });
+    try {
+      await ok(ws, ["backup", "documents"], { CK_KEY_PASSPHRASE: "key passphrase 1" });
+      const wrong = await cli(ws, ["backup", "documents"], { CK_KEY_PASSPHRASE: "not it" });
+      expect(wrong.exitCode).toBe(1);
+      expect(wrong.stderr).not.toContain("key passphrase 1");
+      expect(wrong.stderr).toMatch(/the ssh identity file could not be used: .*bad passphrase/);
+    } finally {
       await writeConfig(ws, { target: sftpTarget("root", `${sshd.dir}/vault-root`) });
     }
   });

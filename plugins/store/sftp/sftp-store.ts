@@ -165,6 +165,7 @@ export class SftpStore implements Store {
       if (verdict === "unknown") throw messages.remoteHostUnknown(host, port, seen, knownHosts);
       if (verdict === "changed") throw messages.remoteHostKeyChanged(host, port, seen, knownHosts);
       const text = (error as Error).message;
+      if (/Cannot parse privateKey/i.test(text)) throw messages.identityKeyUnusable(text.replace(/^.*?Cannot parse privateKey: /, ""));
       if (/authentication methods failed|authentication/i.test(text)) throw messages.remoteAuthFailed(this.description, text.replace(/^.*?: /, ""));
       if (isTransient(error)) throw error;
       throw messages.remoteUnreachable(this.description, describe(error));
