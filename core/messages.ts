@@ -146,6 +146,36 @@ export const messages = {
     e("MOUNT_DIR_NOT_EMPTY", `${dir} is not an empty folder`, "mount into an empty or new folder", ExitCode.usage),
   nothingToRestoreAt: (job: string, at: string) =>
     e("NO_SNAPSHOT_AT", `job '${job}' has no backup as old as ${at}`, "pick a later time ('cryptkeep snapshots JOB' lists them)"),
+  // --- Remote stores and transports (sftp, s3, davfs, s3fs) ---
+  remoteHostUnknown: (host: string, port: number, fingerprint: string, knownHosts: string) =>
+    e("HOST_KEY_UNKNOWN", `the host key of ${host}:${port} (${fingerprint}) is not in ${knownHosts}`,
+      `check the fingerprint with the server's administrator, then accept it: ssh-keyscan -p ${port} ${host} >> ${knownHosts} (or connect once with ssh -p ${port} ${host})`),
+  remoteHostKeyChanged: (host: string, port: number, fingerprint: string, knownHosts: string) =>
+    e("HOST_KEY_CHANGED", `the host key of ${host}:${port} changed: the server shows ${fingerprint}, which does not match ${knownHosts}`,
+      "someone may be intercepting the connection; if the server was really reinstalled, remove its old line from known_hosts (ssh-keygen -R) and accept the new key"),
+  remoteAuthFailed: (target: string, detail: string) =>
+    e("REMOTE_AUTH_FAILED", `${target}: the server refused the credentials (${detail})`,
+      "check the user, the identity file (or ssh-agent), the access key and secret"),
+  remoteUnreachable: (target: string, detail: string) =>
+    e("REMOTE_UNREACHABLE", `${target} cannot be reached (${detail})`, "check the host, the port and the network; 'cryptkeep doctor JOB' checks without writing"),
+  remoteConnectionLost: (target: string, detail: string) =>
+    e("REMOTE_CONNECTION_LOST", `the connection to ${target} was lost (${detail}); the unfinished snapshot was not recorded`,
+      "run the backup again when the server is back: the next run removes the unfinished snapshot"),
+  remotePermissionDenied: (target: string, name: string) =>
+    e("REMOTE_PERMISSION_DENIED", `${target}: permission denied for ${name}`, "check that the account may write (and read) there"),
+  bucketMissing: (bucket: string, endpoint: string) =>
+    e("BUCKET_MISSING", `bucket '${bucket}' does not exist at ${endpoint}`, "create the bucket first (cryptkeep never creates buckets), or fix the bucket name"),
+  identityFileUnreadable: (path: string, reason: string) =>
+    e("IDENTITY_FILE_UNREADABLE", `ssh identity file ${path} cannot be read (${reason})`, "fix the path of identityFile, or use agent: true with a running ssh-agent", ExitCode.usage),
+  identityKeyUnusable: (detail: string) =>
+    e("IDENTITY_KEY_UNUSABLE", `the ssh identity file could not be used: ${detail}`, "check the passphrase source of identityFile (passphrase: {...}), or that the file is an ssh private key"),
+  sshAgentMissing: () =>
+    e("SSH_AGENT_MISSING", "agent: true, but SSH_AUTH_SOCK is not set (no ssh-agent)", "start ssh-agent and ssh-add the key, or set identityFile", ExitCode.usage),
+  remoteMountFailed: (tool: string, target: string, detail: string) =>
+    e("MOUNT_FAILED", `${tool} could not mount ${target}: ${detail}`, "check the URL, the credentials and that the server is up; 'cryptkeep doctor JOB' checks without writing"),
+  uploadIncomplete: (target: string, problems: string[]) =>
+    e("UPLOAD_INCOMPLETE", `after unmounting, ${target} does not hold every file written: ${problems.slice(0, 10).join("; ")}${problems.length > 10 ? "; ..." : ""}`,
+      "the backup on the server is incomplete: run it again (the next run removes the unfinished snapshot) and check the server's free space"),
 };
 
 export type Messages = typeof messages;

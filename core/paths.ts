@@ -13,3 +13,6 @@ export function expandPath(path: string, base: string): string {
   if (path === "~" || path.startsWith("~/")) return join(homedir(), path.slice(1));
   return resolve(base, path);
 }
+
+/** Start of the temp name a store writes an object under before renaming it into place; listings skip these. */
+export const PART_PREFIX = `.${PREFIX}part-`;

@@ -8,3 +8,8 @@ export { localTarget } from "./transport/local.js";
 export { sshfsTarget } from "./transport/sshfs.js";
 export { sshTarget } from "./transport/ssh.js";
 export { fsTargetSchema, targetPlugin } from "./transport/target-option.js";
+export { sftpStore } from "./store/sftp/index.js";
+export { s3Store } from "./store/s3/index.js";
+export { mountedStore } from "./store/mounted/index.js";
+export { davfs } from "./transport/davfs/index.js";
+export { s3fs } from "./transport/s3fs/index.js";

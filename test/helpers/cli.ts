@@ -43,7 +43,12 @@ export function removeWorkspaces(): void {
 
 export interface Workspace { dir: string; source: string; vault: string; cache: string; keys: string; passphrase: string; config: string }
 
-export interface JobSettings { volumeSize?: string; compression?: "none" | "zstd" | "gzip"; exclude?: string[]; extra?: string }
+export interface JobSettings {
+  /** The preset's target, as TypeScript source. @default { local: "./vault" } */
+  target?: string;
+  /** Environment for the `init` workspace() runs (secrets of a remote target). */
+  env?: Record<string, string>;
+  volumeSize?: string; compression?: "none" | "zstd" | "gzip"; exclude?: string[]; extra?: string }
 
 /**
  * A temp folder with Documents/, a key pair made by `cryptkeep keygen` (passphrase from the
@@ -59,7 +64,7 @@ export async function workspace(settings: JobSettings = {}): Promise<Workspace> 
   await mkdir(ws.source, { recursive: true });
   await ok(ws, ["keygen", "--out", "./keys/backup", "--passphrase-env", "CK_PASSPHRASE"]);
   await writeConfig(ws, settings);
-  await ok(ws, ["init", "documents"]);
+  await ok(ws, ["init", "documents"], settings.env);
   return ws;
 }
 
@@ -71,7 +76,7 @@ export default defineConfig({
   jobs: {
     documents: gpgIncremental({
       source: "./Documents",
-      target: { local: "./vault" },
+      target: ${settings.target ?? `{ local: "./vault" }`},
       recipients: ["./keys/backup.pub.asc"],
       identity: { key: { file: "./keys/backup.sec.asc" }, passphrase: { env: "CK_PASSPHRASE" } },
       exclude: ${JSON.stringify(settings.exclude ?? ["*.tmp", "node_modules/"])},

@@ -4,7 +4,7 @@ import { dirname, join, relative, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform, type Readable } from "node:stream";
 import { messages } from "../../../core/messages.js";
-import { PREFIX } from "../../../core/paths.js";
+import { PART_PREFIX } from "../../../core/paths.js";
 import type { Store } from "../../../core/types.js";
 
 /** A folder on a filesystem (a USB disk, a NAS mount). Objects are files; writes are atomic renames. */
@@ -16,7 +16,7 @@ export class LocalStore implements Store {
 
   async put(name: string, data: Readable, signal?: AbortSignal): Promise<number> {
     const final = this.#path(name);
-    const temp = join(dirname(final), `.${PREFIX}part-${process.pid}-${Date.now()}-${final.split(sep).pop()}`);
+    const temp = join(dirname(final), `${PART_PREFIX}${process.pid}-${Date.now()}-${final.split(sep).pop()}`);
     await mkdir(dirname(final), { recursive: true });
     let bytes = 0;
     const count = new Transform({
@@ -55,7 +55,14 @@ export class LocalStore implements Store {
       for (const entry of entries) {
         const full = join(dir, entry.name);
         if (entry.isDirectory()) await walk(full);
-        else if (entry.isFile()) out.push({ name: relative(this.root, full).split(sep).join("/"), size: (await stat(full)).size });
+        else if (entry.isFile() && !isScratchName(entry.name)) {
+          // A file can vanish between readdir and stat (a temp file removed while listing).
+          const info = await stat(full).catch((error: NodeJS.ErrnoException) => {
+            if (error.code === "ENOENT") return undefined;
+            throw error;
+          });
+          if (info) out.push({ name: relative(this.root, full).split(sep).join("/"), size: info.size });
+        }
       }
     };
     await walk(base);
@@ -100,4 +107,9 @@ export class LocalStore implements Store {
     if (name.split("/").includes("..")) throw new Error(`refusing object name with '..': ${name}`);
     return join(this.root, name);
   }
+}
+
+/** Not objects: our own unfinished puts, and the files FUSE keeps for a file removed while still open. */
+function isScratchName(name: string): boolean {
+  return name.startsWith(PART_PREFIX) || name.startsWith(".fuse_hidden");
 }

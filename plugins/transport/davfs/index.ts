@@ -1,0 +1,118 @@
+import { chmod, chown, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { definePlugin } from "../../../core/config/define.js";
+import { messages } from "../../../core/messages.js";
+import { messageOf } from "../../../core/errors.js";
+import type { RunContext, Target } from "../../../core/types.js";
+import { isMounted, makeMountPoint, privateTempDir, unmountAndRemove } from "../fuse-mount-point.js";
+import { davfsOptions, type DavfsOptions } from "./options.js";
+import { serverSizes } from "./propfind.js";
+
+export { davfsOptions } from "./options.js";
+
+const PLUGIN_NAME = "transport:davfs";
+
+/**
+ * A WebDAV folder mounted with davfs2 under the cache dir: provides the `target` service.
+ * davfs2 acknowledges writes before they reach the server and only unmount waits, so at the
+ * end of the run cryptkeep unmounts, then asks the server (PROPFIND) for every file's size.
+ */
+export const davfs = definePlugin(PLUGIN_NAME, davfsOptions, (engine, options) => {
+  let localPath: string | undefined;
+  const target: Target = { description: `WebDAV ${options.url} (davfs2)`, get localPath() { return localPath; }, ssh: undefined };
+  engine.provide("target", target);
+
+  engine.hooks.requirements.tap(PLUGIN_NAME, (list) => {
+    list.push({ tool: "mount.davfs", purpose: "mount the WebDAV folder (davfs2; needs root)", versionArgs: ["-V"], versionPattern: /davfs2 ([\d.]+)/ });
+  });
+
+  engine.hooks.connect.tapPromise(PLUGIN_NAME, async (ctx) => {
+    ctx.step(`mount ${options.url} with davfs2 under ${join(ctx.cacheDir, "mnt")}; at the end unmount, then check every file's size on the server`);
+    if (ctx.dryRun) return;
+    const password = (await ctx.secret(options.password, `password of ${options.url}`)).reveal();
+    localPath = await mountDavfs(ctx, options, password);
+  });
+
+  engine.hooks.doctor.tapPromise(PLUGIN_NAME, async (ctx, checks) => {
+    const problem = await ctx.secret(options.password, `password of ${options.url}`)
+      .then((password) => reach(options.url, basicAuth(options.user, password.reveal())))
+      .then(() => "", (error: Error) => error.message);
+    checks.push({ name: "webdav", ok: problem === "", detail: problem || `${options.url}: reachable, credentials accepted (checked without writing)` });
+  });
+});
+
+async function mountDavfs(ctx: RunContext, options: DavfsOptions, password: string): Promise<string> {
+  const authorization = basicAuth(options.user, password);
+  // davfs2 reads credentials only from a secrets file (or a terminal): it lives in a private folder removed at the end.
+  const secrets = await privateTempDir("davfs");
+  ctx.defer("remove the davfs2 secrets file", () => secrets.remove());
+  await chmod(secrets.dir, 0o711);
+  await writeFile(join(secrets.dir, "secrets"), `${quote(options.url)} ${quote(options.user)} ${quote(password)}\n`, { mode: 0o600 });
+  const cache = join(secrets.dir, "cache");
+  await mkdir(cache);
+  // The davfs2 daemon runs as group davfs2 and must write its cache.
+  await chown(cache, 0, await groupId("davfs2"));
+  await chmod(cache, 0o775);
+  const conf = join(secrets.dir, "davfs2.conf");
+  // buf_size 64: without it directory reads fail with EINVAL on some kernels. use_locks 1: failed uploads are reported.
+  await writeFile(conf, [`secrets ${join(secrets.dir, "secrets")}`, `cache_dir ${cache}`, "ask_auth 0", "use_locks 1", "delay_upload 0", "buf_size 64", ""].join("\n"), { mode: 0o644 });
+  const mountPoint = await makeMountPoint(ctx, "davfs");
+  try {
+    await ctx.exec({ tool: "mount", args: ["-t", "davfs", "-o", `conf=${conf},uid=${process.getuid?.() ?? 0},gid=${process.getgid?.() ?? 0}`, options.url, mountPoint] });
+  } catch (error) {
+    throw messages.remoteMountFailed("davfs2", options.url, lastLine(messageOf(error)));
+  }
+  ctx.defer(`unmount ${mountPoint} and check on the server that every file arrived`, async () => {
+    const written = await localSizes(mountPoint);
+    await unmountAndRemove(ctx, mountPoint);
+    const onServer = await serverSizes(options.url, authorization);
+    const problems = [...written].filter(([name, size]) => onServer.get(name) !== size)
+      .map(([name, size]) => onServer.has(name) ? `${name}: ${onServer.get(name)} bytes on the server, ${size} written` : `${name}: missing on the server`);
+    if (problems.length) throw messages.uploadIncomplete(options.url, problems);
+    ctx.log.info(`checked on the server: ${written.size} files arrived with the right sizes`);
+  });
+  if (!(await isMounted(mountPoint))) throw messages.remoteMountFailed("davfs2", options.url, "mount returned, but nothing is mounted");
+  return mountPoint;
+}
+
+async function localSizes(root: string): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory() && !(dir === root && entry.name === "lost+found")) await walk(full);
+      else if (entry.isFile()) sizes.set(relative(root, full), (await stat(full)).size);
+    }
+  };
+  await walk(root);
+  return sizes;
+}
+
+/** A PROPFIND of the folder itself: reachability and credentials, without writing. */
+async function reach(url: string, authorization: string): Promise<void> {
+  const response = await fetch(url, { method: "PROPFIND", headers: { Depth: "0", Authorization: authorization } }).catch((error: Error) => {
+    throw messages.remoteUnreachable(url, messageOf(error.cause ?? error));
+  });
+  if (response.status === 401 || response.status === 403) throw messages.remoteAuthFailed(url, `HTTP ${response.status}`);
+  if (response.status === 404) throw messages.targetMissing(url);
+  if (response.status !== 207) throw messages.remoteUnreachable(url, `HTTP ${response.status} to PROPFIND`);
+}
+
+function basicAuth(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+}
+
+/** davfs2's secrets file: a value with spaces, quotes or backslashes is quoted, with backslash escapes. */
+function quote(value: string): string {
+  return /[\s"\\#]/.test(value) ? `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"` : value;
+}
+
+function lastLine(text: string): string {
+  return text.trim().split("\n").filter(Boolean).at(-1) ?? text;
+}
+
+async function groupId(name: string): Promise<number> {
+  const line = (await readFile("/etc/group", "utf8")).split("\n").find((l) => l.startsWith(`${name}:`));
+  if (!line) throw messages.remoteMountFailed("davfs2", name, `group ${name} does not exist: is davfs2 installed (apt-get install davfs2)?`);
+  return Number(line.split(":")[2]);
+}

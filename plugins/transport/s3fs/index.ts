@@ -1,0 +1,79 @@
+import { definePlugin } from "../../../core/config/define.js";
+import { messages } from "../../../core/messages.js";
+import { messageOf } from "../../../core/errors.js";
+import type { RunContext, Target } from "../../../core/types.js";
+import { S3Store } from "../../store/s3/s3-store.js";
+import { isMounted, makeMountPoint, unmountAndRemove } from "../fuse-mount-point.js";
+import { s3fsOptions, type S3fsOptions } from "./options.js";
+
+export { s3fsOptions } from "./options.js";
+
+const PLUGIN_NAME = "transport:s3fs";
+
+/**
+ * An S3 bucket (or a folder in it) mounted with s3fs under the cache dir: provides the `target`
+ * service. Credentials reach s3fs in its environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY),
+ * never in a passwd file. s3fs uploads a file when it is closed; unmount is deferred.
+ */
+export const s3fs = definePlugin(PLUGIN_NAME, s3fsOptions, (engine, options) => {
+  let localPath: string | undefined;
+  const where = `s3://${options.bucket}${options.prefix ? `/${options.prefix}` : ""}${options.endpoint ? ` at ${options.endpoint}` : ""}`;
+  const target: Target = { description: `${where} (s3fs)`, get localPath() { return localPath; }, ssh: undefined };
+  engine.provide("target", target);
+
+  engine.hooks.requirements.tap(PLUGIN_NAME, (list) => {
+    list.push({ tool: "s3fs", purpose: "mount the bucket (FUSE)", versionArgs: ["--version"], versionPattern: /V([\d.]+)/ });
+  });
+
+  const keys = async (ctx: RunContext) => ({
+    accessKeyId: (await ctx.secret(options.accessKeyId, `access key id of bucket ${options.bucket}`)).reveal(),
+    secretAccessKey: (await ctx.secret(options.secretAccessKey, `secret access key of bucket ${options.bucket}`)).reveal(),
+  });
+
+  engine.hooks.connect.tapPromise(PLUGIN_NAME, async (ctx) => {
+    ctx.step(`mount ${where} with s3fs under the cache dir; unmount at the end`);
+    if (ctx.dryRun) return;
+    const credentials = await keys(ctx);
+    // s3fs reports a wrong key or a missing bucket only on first use: check first, with one listing.
+    await bucketCheck(options, credentials);
+    const mountPoint = await makeMountPoint(ctx, "s3fs");
+    try {
+      await ctx.exec({
+        tool: "s3fs", args: s3fsArgs(options, mountPoint),
+        env: { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey },
+      });
+    } catch (error) {
+      throw messages.remoteMountFailed("s3fs", where, messageOf(error).trim().split("\n").at(-1) ?? "");
+    }
+    ctx.defer(`unmount ${mountPoint}`, () => unmountAndRemove(ctx, mountPoint));
+    if (!(await isMounted(mountPoint))) throw messages.remoteMountFailed("s3fs", where, "s3fs returned, but nothing is mounted");
+    localPath = mountPoint;
+  });
+
+  engine.hooks.doctor.tapPromise(PLUGIN_NAME, async (ctx, checks) => {
+    const problem = await keys(ctx).then((credentials) => bucketCheck(options, credentials)).then(() => "", (error: Error) => error.message);
+    checks.push({ name: "s3 bucket", ok: problem === "", detail: problem || `${where}: bucket reachable, credentials accepted (checked without writing)` });
+  });
+});
+
+async function bucketCheck(options: S3fsOptions, credentials: { accessKeyId: string; secretAccessKey: string }): Promise<void> {
+  const store = new S3Store({ ...options, partSizeMiB: 5, parallelParts: 1, attempts: 2 });
+  store.connect(credentials);
+  try {
+    await store.check();
+  } finally {
+    store.close();
+  }
+}
+
+export function s3fsArgs(options: S3fsOptions, mountPoint: string): string[] {
+  const settings = [
+    ...(options.endpoint ? [`url=${options.endpoint}`] : []),
+    `endpoint=${options.region}`,
+    ...(options.forcePathStyle ? ["use_path_request_style"] : []),
+    // Fewer requests: remember absent objects; folders without a marker object are still folders.
+    "enable_noobj_cache", "notsup_compat_dir",
+    `uid=${process.getuid?.() ?? 0}`, `gid=${process.getgid?.() ?? 0}`, "umask=077",
+  ];
+  return [`${options.bucket}${options.prefix ? `:/${options.prefix}` : ""}`, mountPoint, "-o", settings.join(",")];
+}
