@@ -31,7 +31,7 @@ export function specKey(spec) {
 
 /** Builds the dataset at `dir` unless a build of the same spec is there already. Returns its file list. */
 export async function buildDataset(spec, dir) {
-  const marker = join(dir, "..", `${spec.name}.built.json`);
+  const marker = `${dir}.built.json`;
   const key = specKey(spec);
   const previous = existsSync(marker) ? JSON.parse(await readFile(marker, "utf8")) : undefined;
   if (previous?.key === key && existsSync(dir)) return previous;
