@@ -88,7 +88,7 @@ const rows = summarize(measurements);
 const targets = checkTargets(measurements, unavailable);
 const date = started.toISOString().slice(0, 19).replaceAll(":", "-") + "Z";
 const result = {
-  date: started.toISOString(), command: `npm run bench${args.quick ? " -- --quick" : runs !== 3 ? ` -- --runs ${runs}` : ""}`,
+  date: started.toISOString(), command: ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" "),
   mode: args.quick ? "quick" : "full", runs, machine, loadavgAtEnd: loadavg().map((l) => Math.round(l * 100) / 100), versions,
   datasets: datasets.map(({ name, title, files, bytes }) => ({ name, title, files: files.length, bytes })),
   rows, targets, unavailable, measurements,
