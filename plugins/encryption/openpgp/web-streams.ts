@@ -14,29 +14,34 @@ function asSourceError(error: unknown): unknown {
 }
 
 /**
- * Node Readable -> Web ReadableStream that pulls one chunk only when the
- * consumer asks for one (highWaterMark 0), so backpressure reaches the source.
+ * Node Readable -> Web ReadableStream that pulls only when the consumer asks (highWaterMark 0),
+ * so backpressure reaches the source. Each chunk handed on holds at least `chunkBytes` (except
+ * the last): openpgp.js pays a fixed cost per chunk in every stage, and pipes deliver 64 KiB.
  * Cancelling the web stream destroys the Node stream.
  */
-export function toWebStream(input: NodeJS.ReadableStream | Readable): ReadableStream<Uint8Array> {
+export function toWebStream(input: NodeJS.ReadableStream | Readable, chunkBytes = 0): ReadableStream<Uint8Array> {
   const iterator = (input as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  let ended = false;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        for (;;) {
+        const parts: Uint8Array[] = [];
+        let size = 0;
+        while (!ended && (size === 0 || size < chunkBytes)) {
           const { done, value } = await iterator.next().catch((error: unknown) => Promise.reject(asSourceError(error)));
           if (done === true) {
-            controller.close();
-            return;
+            ended = true;
+            break;
           }
           if (!(value instanceof Uint8Array)) {
             throw asSourceError(new TypeError(`expected a binary stream, got a chunk of type ${typeof value}`));
           }
           if (value.byteLength === 0) continue;
-          // A Buffer is a Uint8Array already; a plain view avoids Buffer-specific behaviour downstream.
-          controller.enqueue(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
-          return;
+          parts.push(value);
+          size += value.byteLength;
         }
+        if (size > 0) controller.enqueue(join(parts, size));
+        if (ended) controller.close();
       },
       async cancel() {
         await iterator.return?.();
@@ -44,6 +49,18 @@ export function toWebStream(input: NodeJS.ReadableStream | Readable): ReadableSt
     },
     { highWaterMark: 0 },
   );
+}
+
+/** One plain Uint8Array view (a Buffer is one already; a plain view avoids Buffer-specific behaviour downstream). */
+function join(parts: Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1) return new Uint8Array(parts[0]!.buffer, parts[0]!.byteOffset, size);
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
 }
 
 /**

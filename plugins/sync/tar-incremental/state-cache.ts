@@ -32,7 +32,8 @@ export class StateCache {
     return working;
   }
 
-  async store(manifest: Manifest, snar: Buffer | string): Promise<void> {
+  /** `json`: the manifest already serialised, when the caller has it (it is big for big trees). */
+  async store(manifest: Manifest, snar: Buffer | string, json = JSON.stringify(manifest)): Promise<void> {
     await mkdir(join(this.dir, "snar"), { recursive: true, mode: 0o700 });
     await mkdir(join(this.dir, "manifests"), { recursive: true, mode: 0o700 });
     const snarFile = this.snarPath(manifest.id);
@@ -41,7 +42,7 @@ export class StateCache {
       await chmod(snarFile, 0o600);
     }
     else await writeFile(snarFile, snar, { mode: 0o600 });
-    await writeFile(join(this.dir, "manifests", `${manifest.id}.json`), JSON.stringify(manifest), { mode: 0o600 });
+    await writeFile(join(this.dir, "manifests", `${manifest.id}.json`), json, { mode: 0o600 });
     await this.keepOnly(manifest.id);
   }
 

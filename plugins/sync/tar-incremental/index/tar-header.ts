@@ -78,13 +78,16 @@ function readSparseEntries(block: Uint8Array, at: number, count: number): Sparse
 
 function verifyChecksum(block: Uint8Array): void {
   const stored = readNumber(block, 148, 8, "checksum");
-  let unsigned = 0;
-  let signed = 0;
+  // The checksum field itself counts as eight spaces; the signed sum is what old tars wrote.
+  let unsigned = 8 * 0x20;
+  let high = 0;
   for (let i = 0; i < BLOCK; i++) {
-    const byte = i >= 148 && i < 156 ? 0x20 : (block[i] ?? 0);
+    if (i === 148) i = 156;
+    const byte = block[i]!;
     unsigned += byte;
-    signed += byte >= 0x80 ? byte - 0x100 : byte;
+    if (byte >= 0x80) high++;
   }
+  const signed = unsigned - 0x100 * high;
   if (stored !== unsigned && stored !== signed) {
     throw new HeaderError(`header checksum mismatch (stored ${stored}, computed ${unsigned})`);
   }
@@ -102,6 +105,8 @@ export function readNumber(block: Uint8Array, at: number, len: number, field: st
     if (!Number.isSafeInteger(n)) throw new HeaderError(`${field} out of range`);
     return n;
   }
+  const fast = readOctal(block, at, len);
+  if (fast !== undefined) return fast;
   const text = /^[ \0]*([^ \0]*)/.exec(ascii(block, at, len))?.[1] ?? "";
   if (text === "") return 0;
   if (!/^[0-7]+$/.test(text)) throw new HeaderError(`${field} field is not octal: ${JSON.stringify(text)}`);
@@ -110,11 +115,28 @@ export function readNumber(block: Uint8Array, at: number, len: number, field: st
   return n;
 }
 
+/** The common case without building strings: NUL/space padding around octal digits. Undefined when anything else is there. */
+function readOctal(block: Uint8Array, at: number, len: number): number | undefined {
+  const end = at + len;
+  let i = at;
+  while (i < end && (block[i] === 0x20 || block[i] === 0)) i++;
+  let value = 0;
+  for (; i < end; i++) {
+    const byte = block[i]!;
+    if (byte === 0x20 || byte === 0) break;
+    if (byte < 0x30 || byte > 0x37) return undefined;
+    value = value * 8 + (byte - 0x30);
+  }
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
 function cString(block: Uint8Array, at: number, len: number): Uint8Array {
   const end = block.subarray(at, at + len).indexOf(0);
   return block.slice(at, end === -1 ? at + len : at + end);
 }
 
 function ascii(block: Uint8Array, at: number, len: number): string {
-  return String.fromCharCode(...block.subarray(at, at + len));
+  let text = "";
+  for (let i = at; i < at + len; i++) text += String.fromCharCode(block[i] ?? 0);
+  return text;
 }

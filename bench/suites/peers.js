@@ -1,0 +1,84 @@
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { applyChange, revertChange, treeStats } from "../lib/dataset.js";
+import { measure } from "../lib/measure.js";
+import { rotate } from "../lib/stats.js";
+
+/**
+ * gpgIncremental against its peers on one dataset, all tools phase by phase (every tool's full,
+ * then every tool's no-change run, ...), the order of tools rotated from run to run so none is
+ * always first on a cold or hot cache. Each run starts from fresh repositories and the dataset
+ * as built.
+ */
+export async function runPeers(ctx, dataset, tools) {
+  const measurements = [];
+  for (let run = 0; run < ctx.runs; run++) {
+    const order = rotate(tools, run);
+    const base = join(ctx.dir, "work", dataset.name);
+    await rm(base, { recursive: true, force: true });
+    const spaces = new Map();
+    for (const tool of order) {
+      const w = { root: ctx.root, dir: join(base, tool.name), repo: join(base, tool.name, "repo"), source: dataset.dir, keys: ctx.keys, lastStep: 0 };
+      await mkdir(w.dir, { recursive: true });
+      spaces.set(tool, w);
+      const init = await tool.init?.(w);
+      if (init) await must(ctx, await measure(init, ctx.scratch), `${tool.name} init`);
+    }
+    const record = async (scenario, tool, command, after) => {
+      ctx.log(`  run ${run + 1}/${ctx.runs} ${dataset.name} ${scenario} ${tool.name}`);
+      const result = await measure(command, ctx.scratch);
+      const extra = after && result.ok ? await after() : {};
+      const m = { dataset: dataset.name, scenario, tool: tool.name, run: run + 1, ...result, ...extra };
+      if (!result.ok) ctx.log(`    FAILED (exit ${result.exitCode}): ${result.output}`);
+      measurements.push(m);
+      return m;
+    };
+    const backupAll = async (scenario, step) => {
+      for (const tool of order) {
+        const w = spaces.get(tool);
+        w.lastStep = step;
+        await record(scenario, tool, tool.backup(w, step));
+      }
+    };
+
+    await backupAll("full", 0);
+    await backupAll("nochange", 1);
+    const change = await applyChange(dataset.dir, dataset.files, join(base, "stash"));
+    try {
+      await backupAll("change", 2);
+      const expected = await treeStats(dataset.dir);
+      for (const tool of order) {
+        const w = spaces.get(tool);
+        const to = join(base, "restore", tool.name);
+        await mkdir(to, { recursive: true });
+        // A restore counts only if it brought every file back.
+        await record("restore", tool, tool.restore(w, to), async () => {
+          const got = await treeStats(tool.restoredRoot(w, to));
+          const complete = got.files === expected.files && got.bytes === expected.bytes;
+          return complete ? {} : { ok: false, output: `restored ${got.files} files / ${got.bytes} bytes, expected ${expected.files} / ${expected.bytes}` };
+        });
+        await rm(to, { recursive: true, force: true });
+      }
+      const one = dataset.files[Math.floor(dataset.files.length / 2) + 1];
+      for (const tool of order) {
+        const to = join(base, "restore-one", tool.name);
+        await mkdir(to, { recursive: true });
+        await record("restore-one", tool, tool.restoreOne(spaces.get(tool), one, to));
+        await rm(to, { recursive: true, force: true });
+      }
+      for (const tool of order) await record("verify", tool, tool.verify(spaces.get(tool)));
+      for (const tool of order) {
+        const { bytes } = await treeStats(spaces.get(tool).repo);
+        measurements.push({ dataset: dataset.name, scenario: "target-bytes", tool: tool.name, run: run + 1, ok: true, bytes });
+      }
+    } finally {
+      await revertChange(dataset.dir, change);
+    }
+    if (!ctx.keep) await rm(base, { recursive: true, force: true });
+  }
+  return measurements;
+}
+
+async function must(ctx, result, what) {
+  if (!result.ok) throw new Error(`bench: ${what} failed (exit ${result.exitCode}):\n${result.output}`);
+}

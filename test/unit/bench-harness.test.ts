@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+
+// The harness is plain JavaScript run by `npm run bench`; its pure parts are checked here.
+type Module = Record<string, (...args: never[]) => unknown>;
+const load = (path: string) => import(new URL(path, import.meta.url).href) as Promise<Module & Record<string, unknown>>;
+const stats = await load("../../bench/lib/stats.js");
+const targets = await load("../../bench/lib/targets.js");
+const dataset = await load("../../bench/lib/dataset.js");
+const report = await load("../../bench/lib/report.js");
+
+const median = stats.median as (v: number[]) => number | undefined;
+const ratio = stats.ratio as (a: number, b: number) => number | undefined;
+const rotate = stats.rotate as <T>(items: T[], run: number) => T[];
+type Check = { id: string; status: string; measured?: number; missBy?: number; detail: string };
+const checkTargets = targets.checkTargets as (m: object[], unavailable?: Record<string, string>, list?: object[]) => Check[];
+
+describe("bench statistics", () => {
+  it("takes the median of odd and even counts, ignoring failed (non-finite) runs", () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([5, Number.NaN, undefined as unknown as number])).toBe(5);
+    expect(median([])).toBeUndefined();
+  });
+
+  it("gives no ratio to a missing or zero time", () => {
+    expect(ratio(3, 2)).toBe(1.5);
+    expect(ratio(3, 0)).toBeUndefined();
+    expect(ratio(Number.NaN, 2)).toBeUndefined();
+  });
+
+  it("rotates the tool order so each tool goes first in turn", () => {
+    expect(rotate(["a", "b", "c"], 0)).toEqual(["a", "b", "c"]);
+    expect(rotate(["a", "b", "c"], 1)).toEqual(["b", "c", "a"]);
+    expect(rotate(["a", "b", "c"], 4)).toEqual(["b", "c", "a"]);
+  });
+});
+
+describe("bench targets", () => {
+  const run = (tool: string, scenario: string, seconds: number, peakKiB = 50 * 1024) => ({ dataset: "small", scenario, tool, seconds, peakKiB, ok: true });
+
+  it("passes a time target within its limit and says by how much a missed one is too slow", () => {
+    const list = [{ id: "t", kind: "time", dataset: "small", scenario: "full", of: "cryptkeep", to: "hand", max: 1.25, text: "t" }];
+    expect(checkTargets([run("cryptkeep", "full", 12), run("hand", "full", 10)], {}, list)[0]).toMatchObject({ status: "met", measured: 1.2 });
+    const missed = checkTargets([run("cryptkeep", "full", 25), run("hand", "full", 10)], {}, list)[0]!;
+    expect(missed).toMatchObject({ status: "missed", measured: 2.5, missBy: 0.5 });
+    expect(missed.detail).toContain("50% too slow (needs 2x less time)");
+  });
+
+  it("uses medians of several runs, and never passes a target that was not measured", () => {
+    const list = [{ id: "t", kind: "time", dataset: "small", scenario: "full", of: "cryptkeep", to: "restic", max: 1 / 3, text: "t" }];
+    const runs = [run("cryptkeep", "full", 10), run("cryptkeep", "full", 11), run("cryptkeep", "full", 50), run("restic", "full", 36)];
+    expect(checkTargets(runs, {}, list)[0]).toMatchObject({ status: "met", measured: 0.306 });
+    expect(checkTargets([run("cryptkeep", "full", 10)], {}, list)[0]).toMatchObject({ status: "not measured" });
+  });
+
+  it("checks peak memory against the worst run of any scenario, and names it", () => {
+    const list = [{ id: "m", kind: "memory", tool: "cryptkeep", maxMiB: 150, text: "m" }];
+    const result = checkTargets([run("cryptkeep", "full", 1, 100 * 1024), run("cryptkeep", "verify", 1, 180 * 1024)], {}, list)[0]!;
+    expect(result).toMatchObject({ status: "missed", measured: 180, missBy: 30 });
+    expect(result.detail).toContain("verify on small");
+  });
+
+  it("reports a suite missing from the build as not available, with the reason", () => {
+    const result = checkTargets([], { sftp: "not available in this build: no sftp store" }).find((t) => t.id === "sftp-vs-scp")!;
+    expect(result.status).toBe("not available in this build");
+    expect(result.detail).toContain("no sftp store");
+  });
+});
+
+describe("bench datasets", () => {
+  const changePlan = dataset.changePlan as (files: string[]) => { appended: string[]; deleted: string[]; added: string[] };
+  const sample = dataset.sample as <T>(items: T[], count: number) => T[];
+  const specs = dataset.datasetSpecs as (o: { quick: boolean; roots: string[] }) => Record<string, { maxFiles?: number; fileBytes?: number }>;
+  const specKey = dataset.specKey as (spec: object) => string;
+
+  it("makes the issue's 1% change: every 100th file appended, 100 new, 100 deleted", () => {
+    const files = Array.from({ length: 50_000 }, (_, i) => `f${i}`);
+    const plan = changePlan(files);
+    expect(plan.appended).toHaveLength(500);
+    expect(plan.appended[1]).toBe("f100");
+    expect(plan.added).toHaveLength(100);
+    expect(plan.deleted).toHaveLength(100);
+    expect(plan.deleted.some((f) => plan.appended.includes(f))).toBe(false);
+  });
+
+  it("samples evenly and deterministically", () => {
+    const items = Array.from({ length: 10 }, (_, i) => i);
+    expect(sample(items, 3)).toEqual([0, 3, 6]);
+    expect(sample(items, 20)).toEqual(items);
+  });
+
+  it("sizes the full and quick datasets as the issue asks, and rebuilds when a spec changes", () => {
+    const full = specs({ quick: false, roots: ["/usr/share"] });
+    const quick = specs({ quick: true, roots: ["/usr/share"] });
+    expect(full.small!.maxFiles).toBe(50_000);
+    expect(quick.small!.maxFiles!).toBeLessThan(full.small!.maxFiles!);
+    expect(4 * full.big!.fileBytes!).toBe(2 * 1024 ** 3);
+    expect(specKey(full.small!)).not.toBe(specKey(quick.small!));
+  });
+});
+
+describe("bench report", () => {
+  it("gives cryptkeep's ratio to each peer from medians", () => {
+    const summarize = report.summarize as (m: object[]) => { tool: string; scenario: string; ratio?: number; seconds?: number }[];
+    const rows = summarize([
+      { dataset: "small", scenario: "full", tool: "cryptkeep", seconds: 10, peakKiB: 1024, ok: true },
+      { dataset: "small", scenario: "full", tool: "restic", seconds: 40, peakKiB: 1024, ok: true },
+      { dataset: "small", scenario: "target-bytes", tool: "restic", bytes: 5, ok: true },
+    ]);
+    expect(rows.find((r) => r.tool === "restic" && r.scenario === "full")).toMatchObject({ seconds: 40, ratio: 0.25 });
+    expect(rows.find((r) => r.tool === "cryptkeep")!.ratio).toBeUndefined();
+  });
+});
