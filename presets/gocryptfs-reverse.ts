@@ -1,6 +1,5 @@
-import { z } from "zod";
 import { definePreset } from "../core/config/define.js";
-import { secretSourceSchema } from "../core/secret.js";
+import { gocryptfsOptions } from "../plugins/encryption/gocryptfs/options.js";
 import { gocryptfs } from "../plugins/encryption/gocryptfs/plugin.js";
 import { retention } from "../plugins/retention/index.js";
 import { retentionSchema } from "../plugins/retention/policy.js";
@@ -9,27 +8,13 @@ import { rsyncVerifySchema } from "../plugins/sync/rsync/options.js";
 import { remoteSchema } from "../plugins/transport/remote.js";
 import { fsTargetSchema, targetPlugin, transportSchema, type FsTarget } from "../plugins/transport/target-option.js";
 
-export const gocryptfsReverseOptions = z.strictObject({
-  /** Folder to back up. */
-  source: z.string().min(1),
+export const gocryptfsReverseOptions = gocryptfsOptions.extend({
   /** The server that keeps the backup (or give `target` instead). */
   remote: remoteSchema.optional(),
   /** How `remote` is reached: "sshfs" (mounted, seed 001) or "ssh" (rsync's own transport). @default "sshfs" */
   transport: transportSchema.default("sshfs"),
   /** Instead of remote + transport: { local: "/mnt/disk/backup" }, { sshfs: {...} } or { ssh: {...} }. */
   target: fsTargetSchema.optional(),
-  /** The gocryptfs password: { env }, { file }, { command } or { prompt }. */
-  password: secretSourceSchema,
-  /** gocryptfs -plaintextnames. @default false */
-  plaintextNames: z.boolean().default(false),
-  /** gocryptfs -deterministic-names. @default false */
-  deterministicNames: z.boolean().default(false),
-  /** Left out of the backup, gitignore-style ("*.tmp", "node_modules/"). @default [] */
-  exclude: z.array(z.string().min(1)).default([]),
-  /** A file of such patterns, one per line. */
-  excludeFrom: z.string().min(1).optional(),
-  /** Where `init` also puts a copy of gocryptfs.conf (keep it off this machine afterwards). */
-  keepConfigAt: z.string().min(1).optional(),
   /** Which dated snapshots/ folders (older versions) `cryptkeep prune` keeps. */
   versions: retentionSchema.optional(),
   /** @default { checksums: "remote" } */

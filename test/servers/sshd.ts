@@ -1,8 +1,8 @@
 import { execa } from "execa";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { scratchDir } from "../helpers/cli.js";
+import { freePort } from "./ports.js";
 
 /**
  * A throwaway OpenSSH sshd on 127.0.0.1 with its own host key, client key and config:
@@ -65,17 +65,6 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     stop: async () => { try { process.kill(pid, "SIGTERM"); } catch { /* already gone */ } },
     dropConnections: async () => { await execa("pkill", ["-KILL", "-P", String(pid)], { reject: false }); },
   };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 async function waitForFile(file: string): Promise<string> {
