@@ -129,8 +129,10 @@ export interface Cipher {
   /** Suffix of encrypted objects, e.g. ".gpg". */
   readonly extension: string;
   encrypt(data: Readable): Promise<Readable>;
-  /** For small metadata (manifests); signed when the cipher is set up to sign. */
+  /** For small metadata; signed when the cipher is set up to sign. */
   encryptBytes(ctx: RunContext, data: Uint8Array): Promise<Uint8Array>;
+  /** encryptBytes as a stream, for big metadata (the manifest of 50,000 files is over 10 MB): same format, signed likewise. */
+  encryptSigned(ctx: RunContext, data: Readable): Promise<Readable>;
   /** Caller must have checked the ciphertext against a trusted digest first. */
   decrypt(ctx: RunContext, data: Readable): Promise<Readable>;
   decryptBytes(ctx: RunContext, data: Uint8Array): Promise<Uint8Array>;

@@ -1,20 +1,26 @@
+import { Readable } from "node:stream";
 import * as openpgp from "openpgp";
-import { BASE_CONFIG, seipdV1SessionKey } from "./config.js";
-import { assertCanDecrypt, integrityError, lockedKeyError } from "./errors.js";
+import { BASE_CONFIG } from "./config.js";
+import { assertCanDecrypt, integrityError } from "./errors.js";
 import { assertSignedBy, ignoreSignatures } from "./signatures.js";
+import { encryptStream } from "./stream.js";
 
-/** Encrypts a small in-memory payload (e.g. a manifest); same format as encryptStream. */
+/** Slices handed to the streaming encryption; openpgp.js copies a whole in-memory message several times. */
+const SLICE_BYTES = 1024 * 1024;
+
+/**
+ * Encrypts an in-memory payload (a manifest: over 10 MB for 50,000 files); same format as
+ * encryptStream. Encrypted as a stream of slices, so the extra memory is about the ciphertext,
+ * not several copies of the whole message.
+ */
 export async function encryptBytes(data: Uint8Array, recipients: openpgp.PublicKey[], signingKey?: openpgp.PrivateKey): Promise<Uint8Array> {
-  if (signingKey && !signingKey.isDecrypted()) throw lockedKeyError(signingKey);
-  const message = await openpgp.createMessage({ binary: data, format: "binary" });
-  return await openpgp.encrypt({
-    message,
-    encryptionKeys: recipients,
-    ...(signingKey ? { signingKeys: signingKey } : {}),
-    sessionKey: await seipdV1SessionKey(recipients),
-    format: "binary",
-    config: BASE_CONFIG,
-  });
+  const slices = function* () {
+    for (let at = 0; at < data.byteLength; at += SLICE_BYTES) yield data.subarray(at, Math.min(at + SLICE_BYTES, data.byteLength));
+  };
+  const encrypted = await encryptStream(Readable.from(slices(), { objectMode: false }), recipients, signingKey);
+  const parts: Buffer[] = [];
+  for await (const part of encrypted as AsyncIterable<Uint8Array>) parts.push(Buffer.from(part.buffer, part.byteOffset, part.byteLength));
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 /**

@@ -9,7 +9,8 @@ import { messageOf, type CryptkeepError } from "../../../core/errors.js";
 import type { Cipher, RunContext } from "../../../core/types.js";
 import { shellQuote } from "../../../core/runner.js";
 import { readDecryptionKey, readPublicKeys } from "./keys.js";
-import { decryptBytes, decryptStream, encryptBytes, encryptStream } from "./stream.js";
+import { decryptStream, encryptStream } from "./stream.js";
+import { decryptBytes, encryptBytes } from "./bytes.js";
 
 const PLUGIN_NAME = "encryption:openpgp";
 
@@ -94,6 +95,9 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
     },
     async encryptBytes(ctx, data: Uint8Array) {
       return encryptBytes(data, await recipients(), await signingKey(ctx));
+    },
+    async encryptSigned(ctx, data: Readable) {
+      return encryptStream(data, await recipients(), await signingKey(ctx));
     },
     async decrypt(ctx, data) {
       const key = await identity(ctx);

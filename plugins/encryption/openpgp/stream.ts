@@ -6,8 +6,6 @@ import { assertCanDecrypt, integrityError, lockedKeyError } from "./errors.js";
 import { ignoreSignatures } from "./signatures.js";
 import { isSourceError, toNodeReadable, toWebStream } from "./web-streams.js";
 
-export { decryptBytes, encryptBytes } from "./bytes.js";
-
 type Input = NodeJS.ReadableStream | Readable;
 
 /** openpgp.js works on chunks of at least this size: fewer, bigger chunks cost less CPU per byte. */

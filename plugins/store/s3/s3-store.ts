@@ -1,10 +1,6 @@
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import {
-  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
-  S3Client, paginateListObjectsV2, type S3ClientConfig,
-} from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
+import type { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
 import { CryptkeepError } from "../../../core/errors.js";
 import { messages } from "../../../core/messages.js";
 import type { Store } from "../../../core/types.js";
@@ -24,13 +20,18 @@ export interface S3Credentials { accessKeyId: string; secretAccessKey: string }
 
 const DELETES_AT_ONCE = 8;
 
+/** The AWS SDK, loaded on first use: it takes about half a second to load, which jobs without an s3 target should not pay. */
+let clientModule: Promise<typeof import("@aws-sdk/client-s3")> | undefined;
+const s3 = () => (clientModule ??= import("@aws-sdk/client-s3"));
+
 /**
  * Objects in an S3 bucket (AWS SDK v3): streamed multipart uploads, no FUSE. An object is
  * visible only once its upload completes; an interrupted upload is aborted on the server.
  */
 export class S3Store implements Store {
   readonly description: string;
-  #client: S3Client | undefined;
+  #config: S3ClientConfig | undefined;
+  #client: Promise<S3Client> | undefined;
 
   constructor(readonly location: S3Location) {
     const where = location.prefix ? `${location.bucket}/${location.prefix}` : location.bucket;
@@ -47,12 +48,14 @@ export class S3Store implements Store {
       // Servers other than AWS (Ceph radosgw) reject the CRC checksums the SDK adds to streamed uploads by default.
       requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED",
     };
-    this.#client = new S3Client(config);
+    this.#config = config;
+    this.#client = undefined;
   }
 
   close(): void {
-    this.#client?.destroy();
+    void this.#client?.then((client) => client.destroy(), () => undefined);
     this.#client = undefined;
+    this.#config = undefined;
   }
 
   async put(name: string, data: Readable, signal?: AbortSignal): Promise<number> {
@@ -66,8 +69,9 @@ export class S3Store implements Store {
       },
     });
     pipeline(data, body).catch(() => undefined);
+    const { Upload } = await import("@aws-sdk/lib-storage");
     const upload = new Upload({
-      client: this.#connected(), leavePartsOnError: false,
+      client: await this.#connected(), leavePartsOnError: false,
       queueSize: this.location.parallelParts, partSize: this.location.partSizeMiB * 1024 * 1024,
       params: { Bucket: this.location.bucket, Key: this.#key(name), Body: body },
     });
@@ -86,7 +90,8 @@ export class S3Store implements Store {
 
   async get(name: string): Promise<Readable> {
     try {
-      const response = await this.#connected().send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.#key(name) }));
+      const { GetObjectCommand } = await s3();
+      const response = await (await this.#connected()).send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.#key(name) }));
       return response.Body as Readable;
     } catch (error) {
       throw this.#explain(error, name);
@@ -97,7 +102,8 @@ export class S3Store implements Store {
     const out: { name: string; size: number }[] = [];
     const root = this.location.prefix ? `${this.location.prefix}/` : "";
     try {
-      for await (const page of paginateListObjectsV2({ client: this.#connected() }, { Bucket: this.location.bucket, Prefix: this.#key(prefix) })) {
+      const { paginateListObjectsV2 } = await s3();
+      for await (const page of paginateListObjectsV2({ client: await this.#connected() }, { Bucket: this.location.bucket, Prefix: this.#key(prefix) })) {
         for (const object of page.Contents ?? []) {
           if (object.Key && !object.Key.endsWith("/")) out.push({ name: object.Key.slice(root.length), size: object.Size ?? 0 });
         }
@@ -110,7 +116,8 @@ export class S3Store implements Store {
 
   async exists(name: string): Promise<boolean> {
     try {
-      await this.#connected().send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: this.#key(name) }));
+      const { HeadObjectCommand } = await s3();
+      await (await this.#connected()).send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: this.#key(name) }));
       return true;
     } catch (error) {
       if (status(error) === 404) return false;
@@ -120,7 +127,8 @@ export class S3Store implements Store {
 
   async delete(name: string): Promise<void> {
     try {
-      await this.#connected().send(new DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.#key(name) }));
+      const { DeleteObjectCommand } = await s3();
+      await (await this.#connected()).send(new DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.#key(name) }));
     } catch (error) {
       throw this.#explain(error, name);
     }
@@ -139,15 +147,17 @@ export class S3Store implements Store {
   /** Checks the bucket, the credentials and read access, without writing (a listing: HEAD answers carry no error code). */
   async check(): Promise<void> {
     try {
-      await this.#connected().send(new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: this.#key(""), MaxKeys: 1 }));
+      const { ListObjectsV2Command } = await s3();
+      await (await this.#connected()).send(new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: this.#key(""), MaxKeys: 1 }));
     } catch (error) {
       throw this.#explain(error, "");
     }
   }
 
-  #connected(): S3Client {
-    if (!this.#client) throw new Error(`${this.description}: used before the connect hook`);
-    return this.#client;
+  #connected(): Promise<S3Client> {
+    const config = this.#config;
+    if (!config) throw new Error(`${this.description}: used before the connect hook`);
+    return (this.#client ??= s3().then(({ S3Client }) => new S3Client(config)));
   }
 
   #explain(error: unknown, name: string): unknown {

@@ -1,7 +1,7 @@
 import { posix } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
-import SftpClient from "ssh2-sftp-client";
+import type SftpClient from "ssh2-sftp-client";
 import type { Client, SFTPWrapper } from "ssh2";
 import { CryptkeepError } from "../../../core/errors.js";
 import { messages } from "../../../core/messages.js";
@@ -148,7 +148,9 @@ export class SftpStore implements Store {
     const known = await knownKeys(knownHosts, host, port);
     let verdict = "known" as HostKeyVerdict;
     let seen = "";
-    const client = new SftpClient("cryptkeep");
+    // Loaded on first use: jobs without an sftp target do not pay for ssh2 at start-up.
+    const { default: Client } = await import("ssh2-sftp-client");
+    const client = new Client("cryptkeep");
     try {
       this.#sftp = await client.connect({
         host, port, username: user, readyTimeout: this.endpoint.connectTimeoutMs,

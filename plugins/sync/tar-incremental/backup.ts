@@ -169,30 +169,42 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
     files, changes: { added: changes.added.length, changed: changes.changed.length, deleted: changes.deleted.length },
     errors: problems, tar: { version: await deps.tarVersion(ctx), args }, exclusions,
   };
-  // Serialised once for the target and the local cache: for 50,000 files it is over 10 MB.
+  // Serialised once for the target and the local cache (for 50,000 files it is over 10 MB), and
+  // encrypted as a stream straight into the store: no whole encrypted copy in memory.
   const manifestJson = JSON.stringify(manifest);
-  const manifestEncrypted = asBuffer(await deps.cipher.encryptBytes(ctx, Buffer.from(manifestJson)));
-  const storedBytes = volumes.reduce((sum, v) => sum + v.size, 0) + snarSize + manifestEncrypted.length;
+  const manifestEncrypted = await deps.cipher.encryptSigned(ctx, Readable.from(utf8Slices(manifestJson)));
+  const manifestSize = await deps.store.put(manifestName(id, deps.cipher.extension), manifestEncrypted, ctx.signal);
+  const storedBytes = volumes.reduce((sum, v) => sum + v.size, 0) + snarSize + manifestSize;
   const info: SnapshotIndexEntry = {
     format: MANIFEST_FORMAT, id, time: manifest.time, type: manifest.type, parent: manifest.parent,
     compression: manifest.compression, volumes: volumes.length, storedBytes, files: totals.files, sourceBytes: totals.bytes,
   };
+  // A snapshot is complete once both its manifest and this index exist; a run cut short before
+  // this leaves an incomplete snapshot, which the next run removes.
   await deps.store.put(infoName(id), Readable.from([Buffer.from(JSON.stringify(info, null, 2) + "\n")]), ctx.signal);
-  // Written last: a snapshot without its manifest is incomplete and is removed by the next run.
-  await deps.store.put(manifestName(id, deps.cipher.extension), Readable.from([manifestEncrypted]), ctx.signal);
   await deps.cache.store(manifest, snar, manifestJson);
   await deps.cache.clearWork();
   ctx.progress.done();
 
-  const isFile = fileSet(files);
-  const wasFile = fileSet(parent?.manifest.files ?? []);
   return {
     snapshot: id, type: manifest.type, sourceFiles: totals.files, sourceBytes: totals.bytes,
-    newFiles: changes.added.filter(isFile).length,
-    changedFiles: changes.changed.filter(isFile).length,
-    deletedFiles: changes.deleted.filter(wasFile).length,
+    newFiles: regularFilesAmong(files, changes.added),
+    changedFiles: regularFilesAmong(files, changes.changed),
+    deletedFiles: regularFilesAmong(parent?.manifest.files ?? [], changes.deleted),
     bytesRead, bytesWritten: storedBytes, volumes: volumes.length, elapsedMs: Date.now() - started, errors: problems,
   };
+}
+
+/** UTF-8 of `text` in slices of about 1 MiB, never splitting a surrogate pair. */
+function* utf8Slices(text: string): Generator<Buffer> {
+  const size = 1 << 20;
+  for (let at = 0; at < text.length;) {
+    let end = Math.min(at + size, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    yield Buffer.from(text.slice(at, end), "utf8");
+    at = end;
+  }
 }
 
 /** A Buffer over the same memory (Buffer.from(Uint8Array) would copy it). */
@@ -200,9 +212,13 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function fileSet(files: Manifest["files"]): (path: string) => boolean {
-  const set = new Set(files.filter((f) => f.type === "file").map((f) => f.path));
-  return (path) => set.has(path);
+/** How many of `paths` are regular files in `files`; a set of the (few) paths, not of every file. */
+function regularFilesAmong(files: Manifest["files"], paths: string[]): number {
+  if (paths.length === 0) return 0;
+  const wanted = new Set(paths);
+  let count = 0;
+  for (const file of files) if (file.type === "file" && wanted.has(file.path)) count++;
+  return count;
 }
 
 function emptySummary(snapshot: string, type: "full" | "incremental"): BackupSummary {
