@@ -128,7 +128,7 @@ export interface Cipher {
   readonly description: string;
   /** Suffix of encrypted objects, e.g. ".gpg". */
   readonly extension: string;
-  encrypt(data: Readable): Promise<Readable>;
+  encrypt(ctx: RunContext, data: Readable): Promise<Readable>;
   /** For small metadata; signed when the cipher is set up to sign. */
   encryptBytes(ctx: RunContext, data: Uint8Array): Promise<Uint8Array>;
   /** encryptBytes as a stream, for big metadata (the manifest of 50,000 files is over 10 MB): same format, signed likewise. */

@@ -28,6 +28,8 @@ export const gpgIncrementalOptions = tarIncrementalOptions.extend({
   identity: z.strictObject({ key: secretSourceSchema, passphrase: secretSourceSchema.optional() }).optional(),
   /** Sign manifests; verify and restore then require the signature. */
   signing: openpgpOptions.shape.signing,
+  /** What encrypts the volumes: "openpgp.js" (default, in process) or "gpg" (faster; backups then need gpg). */
+  encryptWith: openpgpOptions.shape.encryptWith,
   /** Which snapshots `cryptkeep prune` keeps. */
   retention: retentionSchema.optional(),
 });
@@ -37,10 +39,10 @@ export const gpgIncrementalOptions = tarIncrementalOptions.extend({
  * encrypted to OpenPGP public keys. Restorable with gpg and tar alone (`cryptkeep recipe`).
  */
 export const gpgIncremental = definePreset("preset:gpgIncremental", gpgIncrementalOptions, (options) => {
-  const { target, recipients, identity, signing, retention: policy, ...sync } = options;
+  const { target, recipients, identity, signing, encryptWith, retention: policy, ...sync } = options;
   return [
     storeFor(target),
-    openpgpEncryption({ recipients, identity, signing }),
+    openpgpEncryption({ recipients, identity, signing, encryptWith }),
     tarIncremental(sync),
     policy && retention(policy),
   ];

@@ -15,11 +15,11 @@ export function datasetSpecs({ quick, roots }) {
   return {
     small: {
       name: "small", title: "many small files", kind: "tree", roots,
-      maxFiles: quick ? 4000 : 50_000, maxBytes: (quick ? 120 : 1200) * MiB, maxFileBytes: 16 * MiB, layout: 2,
+      maxFiles: quick ? 2000 : 50_000, maxBytes: (quick ? 40 : 1200) * MiB, maxFileBytes: 16 * MiB, layout: 2,
     },
     big: {
       name: "big", title: "few big files", kind: "big",
-      textFiles: 2, randomFiles: 2, fileBytes: (quick ? 40 : 512) * MiB,
+      textFiles: 2, randomFiles: 2, fileBytes: (quick ? 16 : 512) * MiB,
     },
   };
 }

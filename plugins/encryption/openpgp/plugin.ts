@@ -11,6 +11,7 @@ import { shellQuote } from "../../../core/runner.js";
 import { readDecryptionKey, readPublicKeys } from "./keys.js";
 import { decryptStream, encryptStream } from "./stream.js";
 import { decryptBytes, encryptBytes } from "./bytes.js";
+import { gpgEncryptStream } from "./gpg-engine.js";
 
 const PLUGIN_NAME = "encryption:openpgp";
 
@@ -28,6 +29,13 @@ export const openpgpOptions = z.strictObject({
   signing: z
     .strictObject({ key: secretSourceSchema, passphrase: secretSourceSchema.optional(), publicKey: z.string().min(1) })
     .optional(),
+  /**
+   * What encrypts the volumes: "openpgp.js" in process (backups need no gpg), or "gpg", the
+   * GnuPG binary (about half the CPU per byte, in its own process; backups then need gpg 2.2 or
+   * newer). Manifests are encrypted and signed by openpgp.js either way, and restores decrypt
+   * with openpgp.js: the data at the target has the same form.
+   */
+  encryptWith: z.enum(["openpgp.js", "gpg"]).default("openpgp.js"),
 });
 export type OpenpgpOptions = z.output<typeof openpgpOptions>;
 
@@ -88,10 +96,12 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
 
   const privateKeyFile = options.identity && "file" in options.identity.key ? engine.resolvePath(options.identity.key.file) : undefined;
   const cipher: Cipher = {
-    description: `OpenPGP (openpgp.js) to ${recipientFiles.length} recipient key${recipientFiles.length > 1 ? "s" : ""}: ${recipientFiles.join(", ")}`,
+    description: `OpenPGP (${options.encryptWith === "gpg" ? "gpg for volumes, openpgp.js for manifests" : "openpgp.js"}) to ${recipientFiles.length} recipient key${recipientFiles.length > 1 ? "s" : ""}: ${recipientFiles.join(", ")}`,
     extension: ".gpg",
-    async encrypt(data: Readable) {
-      return encryptStream(data, await recipients());
+    async encrypt(ctx, data: Readable) {
+      // Both read the key files, so a bad recipient file is reported the same way.
+      const keys = await recipients();
+      return options.encryptWith === "gpg" ? gpgEncryptStream(ctx, data, recipientFiles) : encryptStream(data, keys);
     },
     async encryptBytes(ctx, data: Uint8Array) {
       return encryptBytes(data, await recipients(), await signingKey(ctx));
@@ -123,7 +133,9 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
   engine.provide("cipher", cipher);
 
   engine.hooks.requirements.tap(PLUGIN_NAME, (list) => {
-    list.push({ tool: "gpg", purpose: "restore without cryptkeep (recipe); not used by backups", versionArgs: ["--version"], versionPattern: /gpg \(GnuPG\) (\d+\.\d+(?:\.\d+)?)/, minVersion: "2.2", optional: true });
+    const byBackups = options.encryptWith === "gpg";
+    const purpose = byBackups ? "encrypts the volumes of backups (encryptWith: \"gpg\"); restore without cryptkeep (recipe)" : "restore without cryptkeep (recipe); not used by backups";
+    list.push({ tool: "gpg", purpose, versionArgs: ["--version"], versionPattern: /gpg \(GnuPG\) (\d+\.\d+(?:\.\d+)?)/, minVersion: "2.2", optional: !byBackups });
   });
 
   engine.hooks.doctor.tapPromise(PLUGIN_NAME, async (_ctx, checks) => {

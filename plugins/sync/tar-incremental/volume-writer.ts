@@ -78,7 +78,7 @@ async function storeVolume(ctx: RunContext, settings: VolumeWriterSettings, inpu
       callback(null, chunk);
     },
   });
-  const encrypted = await settings.cipher.encrypt(compress(ctx, input, settings.compression, settings.compressionLevel));
+  const encrypted = await settings.cipher.encrypt(ctx, compress(ctx, input, settings.compression, settings.compressionLevel));
   const piped = pipeline(encrypted, hashing);
   piped.catch(() => undefined);
   const size = await settings.store.put(name, hashing, ctx.signal);

@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { appendFile, readdir, rm, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cli, ok, workspace, writeConfig } from "../helpers/cli.js";
+import { tree } from "../helpers/tree.js";
+import { runRecipe } from "../helpers/gpg.js";
+
+const gpgHomesLeft = async () => (await readdir(tmpdir())).filter((name) => name.startsWith("cryptkeep-gpg-"));
+
+describe("gpgIncremental with encryptWith: \"gpg\" (volumes encrypted by the GnuPG binary)", () => {
+  it("restores a chain the same with cryptkeep and with the standard tools, verifies, and leaves no gpg home behind", async () => {
+    const before = await gpgHomesLeft();
+    const ws = await workspace({ compression: "zstd", volumeSize: "100KiB", extra: "encryptWith: \"gpg\"," });
+    await writeFile(join(ws.source, "text.txt"), "compressible line\n".repeat(20_000));
+    await writeFile(join(ws.source, "random.bin"), randomBytes(250_000));
+    await ok(ws, ["backup", "documents"]);
+    await appendFile(join(ws.source, "text.txt"), "one more\n");
+    await rm(join(ws.source, "random.bin"));
+    await writeFile(join(ws.source, "new.bin"), randomBytes(120_000));
+    const second = await ok(ws, ["backup", "documents", "--json"]);
+    expect(JSON.parse(second.stdout).jobs[0].result).toMatchObject({ type: "incremental", newFiles: 1, changedFiles: 1, deletedFiles: 1 });
+
+    const expected = await tree(ws.source);
+    await ok(ws, ["restore", "documents", "--to", join(ws.dir, "out")]);
+    expect(await tree(join(ws.dir, "out"))).toEqual(expected);
+    expect(await tree(await runRecipe(ws, (await ok(ws, ["recipe", "documents"])).stdout))).toEqual(expected);
+    expect((await ok(ws, ["verify", "documents"])).stdout).toContain("0 difference(s) found");
+    expect(await gpgHomesLeft()).toEqual(before);
+  });
+
+  it("plan says gpg encrypts the volumes, and doctor requires gpg", async () => {
+    const ws = await workspace({ extra: "encryptWith: \"gpg\"," });
+    expect((await ok(ws, ["plan", "documents"])).stdout).toContain("gpg for volumes, openpgp.js for manifests");
+    expect((await ok(ws, ["doctor", "documents"])).stdout).toMatch(/gpg.*encrypts the volumes of backups/);
+  });
+
+  it("refuses an unknown engine with the choices", async () => {
+    const ws = await workspace();
+    await writeConfig(ws, { extra: "encryptWith: \"pgp\"," });
+    const result = await cli(ws, ["backup", "documents"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/encryptWith.*openpgp\.js.*gpg/);
+  });
+});
