@@ -16,7 +16,7 @@ import { checkTargets } from "./lib/targets.js";
 import { runPeers } from "./suites/peers.js";
 import { gocryptfsAvailability } from "./suites/gocryptfs-reverse.js";
 import { sftpAvailability } from "./suites/sftp.js";
-import cryptkeep from "./tools/cryptkeep-gpg-incremental.js";
+import cryptkeep, { cryptkeepTool } from "./tools/cryptkeep-gpg-incremental.js";
 import hand from "./tools/hand-pipeline.js";
 import restic from "./tools/restic.js";
 import borg from "./tools/borg.js";
@@ -29,13 +29,13 @@ const { values: args } = parseArgs({
     runs: { type: "string" },
     dir: { type: "string", default: "/tmp/cryptkeep-bench" },
     datasets: { type: "string", default: "small,big" },
-    tools: { type: "string", default: "cryptkeep,hand,restic,borg,duplicity" },
+    tools: { type: "string", default: "cryptkeep,cryptkeep-gpg,hand,restic,borg,duplicity" },
     keep: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
 });
 if (args.help) {
-  console.log(`usage: npm run bench -- [--quick] [--runs N] [--dir DIR] [--datasets small,big] [--tools cryptkeep,hand,restic,borg,duplicity] [--keep]
+  console.log(`usage: npm run bench -- [--quick] [--runs N] [--dir DIR] [--datasets small,big] [--tools cryptkeep,cryptkeep-gpg,hand,restic,borg,duplicity] [--keep]
   --quick     small datasets, one run (under 3 minutes)
   --runs N    runs per scenario; medians are reported (default 3, 1 with --quick)
   --dir DIR   work folder for datasets and repositories (default /tmp/cryptkeep-bench)
@@ -48,7 +48,7 @@ if (!Number.isInteger(runs) || runs < 1) fail(`--runs must be a whole number of 
 if (!existsSync(TIME)) fail(`${TIME} is missing (Debian package 'time'): run 'sudo bash bench/setup.sh' first`);
 if (!existsSync(join(root, "dist/core/cli/main.js"))) fail("the CLI is not built: run 'npm run bench', which builds first");
 
-const all = [cryptkeep, hand, restic, borg, duplicity];
+const all = [cryptkeep, cryptkeepTool("gpg"), hand, restic, borg, duplicity];
 const wanted = args.tools.split(",").map((s) => s.trim()).filter(Boolean);
 for (const name of wanted) if (!all.some((t) => t.name === name)) fail(`unknown tool '${name}' in --tools; known: ${all.map((t) => t.name).join(", ")}`);
 const tools = all.filter((t) => wanted.includes(t.name));

@@ -15,6 +15,11 @@ export const TARGETS = Object.freeze([
   { id: "change-vs-restic", kind: "time", dataset: "small", scenario: "change", of: "cryptkeep", to: "restic", max: 1 / 5, text: "1% change run at least 5x faster than restic" },
   { id: "restore-vs-restic", kind: "time", dataset: "small", scenario: "restore", of: "cryptkeep", to: "restic", max: 1, text: "full restore no slower than restic" },
   { id: "memory", kind: "memory", tool: "cryptkeep", maxMiB: 150, text: "peak memory under 150 MB in every scenario and dataset" },
+  // The same backup with the volumes encrypted by the gpg binary (encryptWith: "gpg").
+  { id: "gpg-full-vs-hand", kind: "time", dataset: "small", scenario: "full", of: "cryptkeep-gpg", to: "hand", max: 1.25, text: "encryptWith gpg: full backup within 1.25x of the hand pipeline" },
+  { id: "gpg-nochange-vs-hand", kind: "time", dataset: "small", scenario: "nochange", of: "cryptkeep-gpg", to: "hand", max: 1.5, text: "encryptWith gpg: no-change run within 1.5x of the hand pipeline" },
+  { id: "gpg-change-vs-hand", kind: "time", dataset: "small", scenario: "change", of: "cryptkeep-gpg", to: "hand", max: 1.5, text: "encryptWith gpg: 1% change run within 1.5x of the hand pipeline" },
+  { id: "gpg-memory", kind: "memory", tool: "cryptkeep-gpg", maxMiB: 150, text: "encryptWith gpg: peak memory under 150 MB in every scenario and dataset" },
   { id: "gocryptfs-vs-hand", kind: "time", suite: "gocryptfsReverse", dataset: "small", scenario: "full", of: "cryptkeep-gocryptfs", to: "gocryptfs-hand", max: 1.05, text: "gocryptfsReverse at most 5% slower than the seed's commands by hand" },
   { id: "sftp-vs-scp", kind: "time", suite: "sftp", dataset: "bigfile", scenario: "upload", of: "cryptkeep-sftp", to: "scp", max: 1 / 0.7, text: "sftp store at least 70% of scp's throughput for a 1 GB file" },
 ]);

@@ -7,10 +7,12 @@ import { join } from "node:path";
  */
 const cli = (w, args) => ({ argv: [process.execPath, join(w.root, "bin/cryptkeep.js"), ...args, "--quiet"], cwd: w.dir, env: { XDG_CACHE_HOME: join(w.dir, "cache") } });
 
-export default {
-  name: "cryptkeep",
-  requires: ["tar", "zstd"],
-  version: () => "gpgIncremental preset, zstd -3, built CLI",
+/** `encryptWith`: "openpgp.js" (the default, tool "cryptkeep") or "gpg" (tool "cryptkeep-gpg"). */
+export function cryptkeepTool(encryptWith) {
+  return {
+  name: encryptWith === "gpg" ? "cryptkeep-gpg" : "cryptkeep",
+  requires: encryptWith === "gpg" ? ["tar", "zstd", "gpg"] : ["tar", "zstd"],
+  version: () => `gpgIncremental preset, zstd -3, encryptWith ${encryptWith}, built CLI`,
   async init(w) {
     await writeFile(join(w.dir, "backup.config.ts"), `import { defineConfig } from "cryptkeep";
 import { gpgIncremental } from "cryptkeep/presets";
@@ -24,6 +26,7 @@ export default defineConfig({
       identity: { key: { file: ${JSON.stringify(w.keys.privateFile)} } },
       compression: "zstd",
       compressionLevel: 3,
+      encryptWith: ${JSON.stringify(encryptWith)},
     }),
   },
 });
@@ -35,4 +38,7 @@ export default defineConfig({
   restoreOne: (w, path, to) => cli(w, ["restore", "bench", "--to", to, "--path", path]),
   restoredRoot: (_w, to) => to,
   verify: (w) => cli(w, ["verify", "bench"]),
-};
+  };
+}
+
+export default cryptkeepTool("openpgp.js");
