@@ -7,6 +7,7 @@ import { retentionSchema } from "../plugins/retention/policy.js";
 import { localStore } from "../plugins/store/local/index.js";
 import { tarIncremental } from "../plugins/sync/tar-incremental/plugin.js";
 import { tarIncrementalOptions } from "../plugins/sync/tar-incremental/options.js";
+import { presetUnattendedOptions, unattendedPlugins, withoutUnattended } from "../plugins/unattended/preset-options.js";
 
 export const gpgIncrementalOptions = tarIncrementalOptions.extend({
   /** Where the encrypted volumes go. */
@@ -19,6 +20,8 @@ export const gpgIncrementalOptions = tarIncrementalOptions.extend({
   signing: openpgpOptions.shape.signing,
   /** Which snapshots `cryptkeep prune` keeps. */
   retention: retentionSchema.optional(),
+  /** Running unattended: every, maxAge, overlap, tripwire, verify.drill, notify (docs/unattended.md). */
+  ...presetUnattendedOptions,
 });
 
 /**
@@ -26,11 +29,13 @@ export const gpgIncrementalOptions = tarIncrementalOptions.extend({
  * encrypted to OpenPGP public keys. Restorable with gpg and tar alone (`cryptkeep recipe`).
  */
 export const gpgIncremental = definePreset("preset:gpgIncremental", gpgIncrementalOptions, (options) => {
-  const { target, recipients, identity, signing, retention: policy, ...sync } = options;
+  const { every, maxAge, overlap, tripwire, verify, notify } = options;
+  const { target, recipients, identity, signing, retention: policy, ...sync } = withoutUnattended(options);
   return [
     localStore({ path: target.local }),
     openpgpEncryption({ recipients, identity, signing }),
     tarIncremental(sync),
     policy && retention(policy),
+    unattendedPlugins({ every, maxAge, overlap, tripwire, verify, notify }),
   ];
 });

@@ -12,6 +12,8 @@ import { registerDoctor } from "./commands/doctor.js";
 import { registerInit } from "./commands/init.js";
 import { registerRecipe } from "./commands/recipe.js";
 import { registerKeygen } from "./commands/keygen.js";
+import { registerStatus } from "./commands/status.js";
+import { registerSchedule } from "./commands/schedule.js";
 
 export type AppLoader = (cmd: Command) => Promise<App>;
 
@@ -35,9 +37,12 @@ Examples:
   cryptkeep restore documents --to ./out --at '3 days ago'
   cryptkeep verify documents --compare
   cryptkeep recipe documents                 restore without cryptkeep
+  cryptkeep status                           how old each job's newest snapshot is
+  cryptkeep schedule --install               systemd timers for every job
 
-Exit codes: 0 ok, 1 failed, 2 bad config or usage, 3 locked by another run,
-4 verification found differences, 5 partial (some files not backed up), 130 interrupted.`);
+Exit codes: 0 ok, 1 failed, 2 bad config or usage, 3 skipped (locked by another run),
+4 verification found differences, 5 partial (some files not backed up), 6 stale (status),
+130 interrupted.`);
   registerBackup(program, loadApp);
   registerRestore(program, loadApp);
   registerVerify(program, loadApp);
@@ -48,6 +53,8 @@ Exit codes: 0 ok, 1 failed, 2 bad config or usage, 3 locked by another run,
   registerInit(program, loadApp);
   registerRecipe(program, loadApp);
   registerKeygen(program);
+  registerStatus(program, loadApp);
+  registerSchedule(program, loadApp);
   return program;
 }
 

@@ -43,7 +43,11 @@ export function removeWorkspaces(): void {
 
 export interface Workspace { dir: string; source: string; vault: string; cache: string; keys: string; passphrase: string; config: string }
 
-export interface JobSettings { volumeSize?: string; compression?: "none" | "zstd" | "gzip"; exclude?: string[]; extra?: string }
+export interface JobSettings {
+  volumeSize?: string; compression?: "none" | "zstd" | "gzip"; exclude?: string[]; extra?: string;
+  /** Top-level settings written after `jobs` (e.g. `notify: [...]`); `plugins` are imported from cryptkeep/plugins. */
+  top?: string; plugins?: string[];
+}
 
 /**
  * A temp folder with Documents/, a key pair made by `cryptkeep keygen` (passphrase from the
@@ -66,7 +70,7 @@ export async function workspace(settings: JobSettings = {}): Promise<Workspace> 
 export async function writeConfig(ws: Workspace, settings: JobSettings = {}): Promise<void> {
   await writeFile(ws.config, `import { defineConfig } from "cryptkeep";
 import { gpgIncremental } from "cryptkeep/presets";
-
+${settings.plugins?.length ? `import { ${settings.plugins.join(", ")} } from "cryptkeep/plugins";\n` : ""}
 export default defineConfig({
   jobs: {
     documents: gpgIncremental({
@@ -81,6 +85,7 @@ export default defineConfig({
       ${settings.extra ?? ""}
     }),
   },
+  ${settings.top ?? ""}
 });
 `);
 }
