@@ -46,7 +46,8 @@ describe("unattended: restore drills, status, tripwire, schedule (real gpg, tar,
     const full = join(ws.vault, "snapshots", snapshots[0]!, "vol-00001.tar.zst.gpg");
     const saved = await readFile(full);
     const damaged = Buffer.from(saved);
-    damaged[damaged.length >> 1] ^= 0xff;
+    const middle = damaged.length >> 1;
+    damaged[middle] = damaged[middle]! ^ 0xff;
     await writeFile(full, damaged);
     try {
       const bad = await cli(ws, ["verify", "documents", "--drill", "--json"]);

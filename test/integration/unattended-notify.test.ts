@@ -3,7 +3,7 @@ import { chmod, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { cli, json, ok, scratchDir, workspace, type Workspace } from "../helpers/cli.js";
+import { cli, json, scratchDir, workspace, type Workspace } from "../helpers/cli.js";
 import { giveToUnprivileged, lockFile, unprivileged } from "../helpers/failures.js";
 import { startHttpRecorder, type RecordedRequest } from "../servers/http-recorder.js";
 
