@@ -173,7 +173,7 @@ describe("unattended: notifications, honest run states, overlap policy, metrics"
     expect((await execa("ls", ["-A", dir])).stdout).toBe("cryptkeep.prom");
   });
 
-  it("no notification body holds the passphrase, though the run used it", async () => {
+  it("no notification body or mail holds the passphrase", async () => {
     const bodies = server.requests.map((r: RecordedRequest) => r.body).join("\n") + (await mail.mails()).join("\n");
     expect(bodies.length).toBeGreaterThan(0);
     expect(bodies).not.toContain(ws.passphrase);

@@ -60,11 +60,19 @@ export async function runDrill(ctx: RunContext, deps: DrillDeps, request: DrillR
     }
   }
   let changedSince = 0;
+  let restoredIntact = 0;
   for (const file of sample) {
     const restored = await digestStream(createReadStream(join(out, file.path))).catch(() => undefined);
-    if (!restored) problems.push({ kind: "file", snapshot: newest.id, name: file.path, detail: "not restored by gpg and tar" });
-    else if (restored.size !== file.size || restored.sha256 !== file.sha256) problems.push({ kind: "file", snapshot: newest.id, name: file.path, detail: "restored content differs from the manifest" });
-    else if (await differsFromSource(deps.source, file)) {
+    if (!restored) {
+      problems.push({ kind: "file", snapshot: newest.id, name: file.path, detail: "not restored by gpg and tar" });
+      continue;
+    }
+    if (restored.size !== file.size || restored.sha256 !== file.sha256) {
+      problems.push({ kind: "file", snapshot: newest.id, name: file.path, detail: "restored content differs from the manifest" });
+      continue;
+    }
+    restoredIntact++;
+    if (await differsFromSource(deps.source, file)) {
       // Same size and modification time but other bytes: the source or the backup rotted silently.
       problems.push({ kind: "source", snapshot: newest.id, name: file.path, detail: "differs from the source although size and modification time are the same" });
     } else if (await changedInSource(deps.source, file)) changedSince++;
@@ -74,7 +82,7 @@ export async function runDrill(ctx: RunContext, deps: DrillDeps, request: DrillR
     snapshot: newest.id,
     method: ["gpg --decrypt", ...(DECOMPRESS[compression] ? [`${compression} -d`] : []), "tar --extract --listed-incremental=/dev/null"].join(" | "),
     sampled: sample.length,
-    restored: sample.length - problems.filter((p) => p.kind !== "source").length,
+    restored: restoredIntact,
     problems, changedSince, elapsedMs: Date.now() - started,
   };
 }
