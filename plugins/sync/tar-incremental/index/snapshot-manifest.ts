@@ -113,7 +113,10 @@ function fromMember(m: TarMember): ManifestFile {
 }
 
 function carryOver(path: string, c: Carried<ManifestFile>): ManifestFile {
-  const { tarStart: _s, tarEnd: _e, previousPath: _p, ...rest } = c.entry;
+  const e = c.entry;
+  // Most entries of an incremental's parent were carried already: the same object serves (no copy of 50,000 entries per run).
+  if (!e.inArchive && e.path === path && c.from === path && e.tarStart === undefined && e.tarEnd === undefined && e.previousPath === undefined) return e;
+  const { tarStart: _s, tarEnd: _e, previousPath: _p, ...rest } = e;
   const f: ManifestFile = { ...rest, path, inArchive: false };
   if (c.from !== path) f.previousPath = c.from;
   return f;
