@@ -115,6 +115,8 @@ export interface Target {
  */
 export interface FolderCipher {
   readonly description: string;
+  /** Files the cipher keeps in the source folder itself (its config), which are not the user's. */
+  readonly ownFiles: string[];
   /** The encrypted view of the source that a backup copies (a read-only mount); set by the open hook. */
   encryptedSource(): string;
   /**
@@ -296,7 +298,12 @@ export interface UnattendedSettings {
 export interface SourceInfo {
   readonly path: string;
   /** Regular files that a backup would include now (exclusions applied). */
-  countFiles(): Promise<number>;
+  countFiles(ctx: RunContext): Promise<number>;
+  /**
+   * The same count as of the newest complete backup, when the repository's listing does not
+   * carry it (rsync snapshots hold no manifest); absent: the listing's `files` is used.
+   */
+  lastCount?(ctx: RunContext): Promise<{ snapshot: string; files: number } | undefined>;
 }
 
 export interface DrillRequest { sample: number }

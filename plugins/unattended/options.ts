@@ -38,6 +38,8 @@ export type UnattendedOptions = z.output<typeof unattendedOptions>;
  * The same keys for a preset's options, without defaults (so a preset can tell whether any was
  * given), plus `notify`: notification plugins for this job only.
  */
+export const drillSchema = unattendedOptions.shape.verify.unwrap().shape.drill;
+
 export const unattendedPresetOptions = {
   every: unattendedOptions.shape.every,
   maxAge: unattendedOptions.shape.maxAge,
