@@ -22,8 +22,8 @@ export interface SessionSettings {
   tools: Record<string, string>;
   /** Commands that change the target hold the job's lock. */
   lock: boolean;
-  /** When another run holds the lock: wait for it (overlap "wait") instead of failing with LOCKED. */
-  waitForLock?: boolean;
+  /** When another run holds the lock: wait for it this many ms at most (overlap "wait") instead of failing with LOCKED at once. */
+  waitForLock?: number;
   /** Run connect and open before the body. */
   connect: boolean;
   dryRun?: boolean;
@@ -121,8 +121,8 @@ export async function runSession<T>(
     if (settings.lock && dryRun) plan.push({ kind: "step", text: `take the lock of job '${engine.job}' (${join(cacheDir, "lock")})` });
     if (settings.lock && !dryRun) {
       const lockArgs = [join(cacheDir, "lock"), engine.job, settings.command, settings.options.breakLock ?? false] as const;
-      const release = settings.waitForLock
-        ? await waitForLock(...lockArgs, controller.signal, settings.log)
+      const release = settings.waitForLock !== undefined
+        ? await waitForLock(...lockArgs, settings.waitForLock, controller.signal, settings.log)
         : await acquireLock(...lockArgs);
       teardown.defer("release the job lock", release);
     }

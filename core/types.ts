@@ -288,6 +288,8 @@ export interface UnattendedSettings {
   maxAge?: string;
   /** What a run does when another run holds the job's lock. */
   overlap: "skip" | "wait" | "fail";
+  /** overlap "wait": give up (skipped, exit 3) after this long. */
+  maxWaitMs: number;
   /** Refuse to back up or prune when the source has fewer than this fraction of the last snapshot's files; false: off. */
   tripwire: { minFileRatio: number } | false;
   /** Restore drills: a random sample restored with the standard tools. */

@@ -37,12 +37,12 @@ export const gocryptfsReverse = definePreset("preset:gocryptfsReverse", gocryptf
   const target: FsTarget = options.target ?? (options.transport === "ssh" ? { ssh: options.remote! } : { sshfs: options.remote! });
   const { source, password, plaintextNames, deterministicNames, exclude, excludeFrom, keepConfigAt } = options;
   const { drill, ...verify } = options.verify;
-  const { every, maxAge, overlap, tripwire, notify } = options;
+  const { every, maxAge, overlap, maxWait, tripwire, notify } = options;
   return [
     targetPlugin(target),
     gocryptfs({ source, password, plaintextNames, deterministicNames, exclude, excludeFrom, keepConfigAt }),
     rsync({ source, layout: "versioned", verify }),
     options.versions && retention(options.versions),
-    unattendedPlugins({ every, maxAge, overlap, tripwire, verify: drill && { drill }, notify }),
+    unattendedPlugins({ every, maxAge, overlap, maxWait, tripwire, verify: drill && { drill }, notify }),
   ];
 });

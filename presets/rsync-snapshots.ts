@@ -28,12 +28,12 @@ export const rsyncSnapshotsOptions = z.strictObject({
  * layer of its own, for a target that is already encrypted (a LUKS container, an encrypted disk).
  */
 export const rsyncSnapshots = definePreset("preset:rsyncSnapshots", rsyncSnapshotsOptions, (options) => {
-  const { every, maxAge, overlap, tripwire, verify, notify } = options;
+  const { every, maxAge, overlap, maxWait, tripwire, verify, notify } = options;
   const { target, retention: policy, ...sync } = withoutUnattended(options);
   return [
     targetPlugin(target),
     rsync({ ...sync, layout: "snapshots" }),
     policy && retention(policy),
-    unattendedPlugins({ every, maxAge, overlap, tripwire, verify, notify }),
+    unattendedPlugins({ every, maxAge, overlap, maxWait, tripwire, verify, notify }),
   ];
 });
