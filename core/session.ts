@@ -6,9 +6,9 @@ import { TeardownError, isCryptkeepError } from "./errors.js";
 import { acquireLock } from "./lock.js";
 import { waitForLock } from "./lock-wait.js";
 import { Runner, formatCommand, type CommandResult, type CommandSpec, type StreamingCommand } from "./runner.js";
-import { resolveSecret, type Secret, type SecretSource } from "./secret.js";
+import type { Secret, SecretSource } from "./secret.js";
+import { resolveJobSecret } from "./secret-source.js";
 import { expandPath } from "./paths.js";
-import { promptHidden } from "./prompt.js";
 import type { Logger } from "./log.js";
 import { Progress } from "./progress.js";
 import type { CommandName, RunContext, RunOptions } from "./types.js";
@@ -99,12 +99,7 @@ export async function runSession<T>(
       const key = JSON.stringify(source);
       let pending = secrets.get(key);
       if (!pending) {
-        const located = "file" in source ? { file: expandPath(source.file, engine.configDir) } : source;
-        pending = resolveSecret(located, {
-          env: process.env,
-          prompt: (question) => promptHidden(question),
-          runCommand: async (command) => (await runner.run({ tool: "sh", args: ["-c", command] })).stdout,
-        }).catch((error: unknown) => {
+        pending = resolveJobSecret(source, runner, engine.configDir).catch((error: unknown) => {
           if (isCryptkeepError(error)) error.message = `${purpose}: ${error.message}`;
           throw error;
         });

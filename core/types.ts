@@ -269,6 +269,8 @@ export interface RunEvent {
 /** Where a notifier may run programs: through the one runner, outside any job session. */
 export interface NotifyIO {
   exec(spec: CommandSpec): Promise<CommandResult>;
+  /** A secret of the notifier's options (a token), resolved as the job's secrets are. */
+  secret(source: SecretSource): Promise<Secret>;
 }
 
 /** Tells someone how a run went. A failure to notify is logged; it never changes the run's result. */

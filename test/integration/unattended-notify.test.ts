@@ -27,7 +27,8 @@ describe("unattended: notifications, honest run states, overlap policy, metrics"
   let ws: Workspace;
   let server: Awaited<ReturnType<typeof startHttpRecorder>>;
   let mail: Awaited<ReturnType<typeof recordingSendmail>>;
-  const env = () => ({ PATH: `${mail.bin}:${process.env.PATH}` });
+  const TOKEN = "tk_secret_ping_token_4711";
+  const env = () => ({ PATH: `${mail.bin}:${process.env.PATH}`, CK_PING_TOKEN: `Bearer ${TOKEN}` });
   const pings = (from: number) => server.requests.slice(from);
   const backup = async (args: string[] = [], onStderr?: (chunk: string) => void) => {
     const result = await cli(ws, ["backup", "documents", "--json", ...args], env(), onStderr);
@@ -40,7 +41,7 @@ describe("unattended: notifications, honest run states, overlap policy, metrics"
     ws = await workspace({
       plugins: ["httpPing", "email", "notifyCommand"],
       extra: `overlap: "skip", notify: [notifyCommand({ command: "echo \\"$CRYPTKEEP_EVENT $CRYPTKEEP_JOB $CRYPTKEEP_STATE $CRYPTKEEP_EXIT_CODE\\" >> command.log" })],`,
-      top: `notify: [httpPing({ url: "${server.url}/ping/check-1", retries: 1, timeout: 5 }), email({ to: "admin@example.com", from: "backup@example.com", on: ["failure"] })],`,
+      top: `notify: [httpPing({ url: "${server.url}/ping/check-1", retries: 1, timeout: 5, headers: { Authorization: { env: "CK_PING_TOKEN" } } }), email({ to: "admin@example.com", from: "backup@example.com", on: ["failure"] })],`,
     });
     for (let i = 0; i < 10; i++) await writeFile(join(ws.source, `file-${i}.txt`), `content ${i}\n`);
   });
@@ -56,6 +57,9 @@ describe("unattended: notifications, honest run states, overlap policy, metrics"
     const got = pings(from);
     expect(got.map((r) => `${r.method} ${r.path}`)).toEqual(["POST /ping/check-1/start", "POST /ping/check-1/0"]);
     expect(got[0]!.body).toContain("backup of 'documents' started");
+    // The token from the environment goes in the header only: never in the body, the output or the log.
+    expect(got.map((r) => r.authorization)).toEqual([`Bearer ${TOKEN}`, `Bearer ${TOKEN}`]);
+    expect([result.stdout, result.stderr, ...got.map((r) => r.body)].join("\n")).not.toContain(TOKEN);
     expect(got[1]!.body).toMatch(/^backup of 'documents' succeeded \(state success, exit 0\): snapshot \S+ \(full\), 10 files/);
     expect(got[1]!.body).toContain("last lines of the log:");
     // The job's own notifiers first, then those of the top-level `notify`.
