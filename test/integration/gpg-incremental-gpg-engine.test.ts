@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { appendFile, readdir, rm, writeFile } from "node:fs/promises";
+import { appendFile, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -34,6 +34,21 @@ describe("gpgIncremental with encryptWith: \"gpg\" (volumes encrypted by the Gnu
     const ws = await workspace({ extra: "encryptWith: \"gpg\"," });
     expect((await ok(ws, ["plan", "documents"])).stdout).toContain("gpg for volumes, openpgp.js for manifests");
     expect((await ok(ws, ["doctor", "documents"])).stdout).toMatch(/gpg.*encrypts the volumes of backups/);
+  });
+
+  it("a gpg that fails (here one that exits 1) fails the backup naming the command, and leaves no volume and no gpg home", async () => {
+    const before = await gpgHomesLeft();
+    const ws = await workspace({ extra: "encryptWith: \"gpg\"," });
+    await writeFile(join(ws.source, "a.bin"), randomBytes(300_000));
+    const config = await readFile(ws.config, "utf8");
+    await writeFile(ws.config, config.replace("export default defineConfig({", "export default defineConfig({\n  tools: { gpg: \"/bin/false\" },"));
+    const result = await cli(ws, ["backup", "documents"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/command failed with exit code 1: \/bin\/false --homedir \S+cryptkeep-gpg-\S+ .*--recipient-file \S+backup\.pub\.asc --encrypt/);
+    expect((await ok(ws, ["snapshots", "documents"])).stdout).not.toMatch(/\d{8}T\d{6}/);
+    const filesAtTarget = (await readdir(ws.vault, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+    expect(filesAtTarget).toEqual(["cryptkeep.json"]);
+    expect(await gpgHomesLeft()).toEqual(before);
   });
 
   it("refuses an unknown engine with the choices", async () => {
