@@ -14,6 +14,8 @@ import { registerRecipe } from "./commands/recipe.js";
 import { registerKeygen } from "./commands/keygen.js";
 import { registerMount } from "./commands/mount.js";
 import { registerUmount } from "./commands/umount.js";
+import { registerGrow } from "./commands/grow.js";
+import { registerTrim } from "./commands/trim.js";
 
 export type AppLoader = (cmd: Command) => Promise<App>;
 
@@ -37,7 +39,8 @@ Examples:
   cryptkeep restore documents --to ./out --at '3 days ago'
   cryptkeep verify documents --compare
   cryptkeep recipe documents                 restore without cryptkeep
-  cryptkeep mount documents ./browse         a read-only view (gocryptfs jobs)
+  cryptkeep mount documents ./browse         a read-only view (gocryptfs and LUKS jobs)
+  cryptkeep grow photos --size 8T            a bigger LUKS container
 
 Exit codes: 0 ok, 1 failed, 2 bad config or usage, 3 locked by another run,
 4 verification found differences, 5 partial (some files not backed up), 130 interrupted.`);
@@ -52,6 +55,8 @@ Exit codes: 0 ok, 1 failed, 2 bad config or usage, 3 locked by another run,
   registerRecipe(program, loadApp);
   registerMount(program, loadApp);
   registerUmount(program, loadApp);
+  registerGrow(program, loadApp);
+  registerTrim(program, loadApp);
   registerKeygen(program);
   return program;
 }
