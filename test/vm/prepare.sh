@@ -8,8 +8,8 @@ set -euo pipefail
 CACHE=${1:?usage: prepare.sh CACHE_DIR}
 HERE=$(cd "$(dirname "$0")" && pwd)
 # virtio transport + 9p (the host's root), device-mapper + dm-crypt + loop (LUKS on image files),
-# ext4 and the crypto the default LUKS2 cipher (aes-xts-plain64) and cryptsetup's kernel API use.
-MODULES="virtio_mmio virtio_pci 9pnet_virtio 9p dm-mod dm-crypt loop ext4 crc32c_generic aesni-intel xts ecb af_alg algif_skcipher algif_hash"
+# fuse (sshfs), ext4 and the crypto the default LUKS2 cipher (aes-xts-plain64) and cryptsetup's kernel API use.
+MODULES="virtio_mmio virtio_pci 9pnet_virtio 9p dm-mod dm-crypt loop ext4 fuse crc32c_generic aesni-intel xts ecb af_alg algif_skcipher algif_hash"
 die() { echo "test-vm prepare: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root (apt-get download, 9p passthrough, loop devices in the VM)"
 [ -x /bin/busybox ] || die "busybox-static is missing: apt-get install -y --no-install-recommends busybox-static"
