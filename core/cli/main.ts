@@ -16,6 +16,8 @@ import { registerMount } from "./commands/mount.js";
 import { registerUmount } from "./commands/umount.js";
 import { registerGrow } from "./commands/grow.js";
 import { registerTrim } from "./commands/trim.js";
+import { registerStatus } from "./commands/status.js";
+import { registerSchedule } from "./commands/schedule.js";
 
 export type AppLoader = (cmd: Command) => Promise<App>;
 
@@ -41,9 +43,12 @@ Examples:
   cryptkeep recipe documents                 restore without cryptkeep
   cryptkeep mount documents ./browse         a read-only view (gocryptfs and LUKS jobs)
   cryptkeep grow photos --size 8T            a bigger LUKS container
+  cryptkeep status                           how old each job's newest snapshot is
+  cryptkeep schedule --install               systemd timers for every job
 
-Exit codes: 0 ok, 1 failed, 2 bad config or usage, 3 locked by another run,
-4 verification found differences, 5 partial (some files not backed up), 130 interrupted.`);
+Exit codes: 0 ok, 1 failed, 2 bad config or usage, 3 skipped (locked by another run),
+4 verification found differences, 5 partial (some files not backed up), 6 stale (status),
+130 interrupted.`);
   registerBackup(program, loadApp);
   registerRestore(program, loadApp);
   registerVerify(program, loadApp);
@@ -58,6 +63,8 @@ Exit codes: 0 ok, 1 failed, 2 bad config or usage, 3 locked by another run,
   registerGrow(program, loadApp);
   registerTrim(program, loadApp);
   registerKeygen(program);
+  registerStatus(program, loadApp);
+  registerSchedule(program, loadApp);
   return program;
 }
 
