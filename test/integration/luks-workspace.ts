@@ -47,14 +47,17 @@ export async function luksWorkspace(): Promise<LuksWorkspace> {
   await writeFile(join(sshd, "known_hosts"), `[127.0.0.1]:${SSHD_PORT} ${hostKey}\n`);
 
   const remoteKey = randomBytes(48).toString("base64");
-  await writeFile(join(dir, "backup.config.mjs"), `import { defineConfig } from "cryptkeep";
-import { luksImage, sshfsLuks } from "cryptkeep/presets";
+  await writeFile(join(dir, "backup.config.mjs"), `import { defineConfig } from "${join(ROOT, "dist/core/config/define.js")}";
+// Users import from "cryptkeep/presets"; the test imports the two preset modules alone, because
+// loading every preset costs node tens of seconds under emulation on each run.
+import { luksImage } from "${join(ROOT, "dist/presets/luks-image.js")}";
+import { sshfsLuks } from "${join(ROOT, "dist/presets/sshfs-luks.js")}";
 
 // Tests use pbkdf2 with 1000 iterations: under emulation argon2 takes half a minute per format.
 export default defineConfig({
   jobs: {
     image: luksImage({
-      source: "./src-image", image: "./disk/image.img", size: "64M",
+      source: "./src-image", image: "./disk/image.img", size: "64M", allocate: "fallocate",
       key: { file: "./keys/image.key" }, generateKey: true, headerBackup: "./keys/image.header",
       format: { pbkdf: "pbkdf2", iterations: 1000, cipher: "aes-xts-plain64", keySize: 512 },
     }),
@@ -62,7 +65,7 @@ export default defineConfig({
       source: "./src-remote",
       remote: { host: "127.0.0.1", port: ${SSHD_PORT}, user: "root", path: "${join(dir, "disk", "server")}",
                 identityFile: "./sshd/client_ed25519", knownHosts: "./sshd/known_hosts" },
-      file: "remote.luks", size: "64M", allocate: "fallocate",
+      file: "remote.luks", size: "64M",
       key: { env: "REMOTE_KEY" }, keyEncoding: "base64",
       exclude: { from: "./remote.exclude" }, snapshots: { keepLast: 10 },
       format: { type: "luks1", pbkdf: "pbkdf2", iterations: 1000 },

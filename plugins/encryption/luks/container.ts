@@ -12,7 +12,7 @@ import { parseSize, type LuksOptions } from "./options.js";
 import { markClosed, markOpen, wasLeftOpen } from "./state.js";
 
 /** Commands that only read the backup: the container opens read-only. */
-export const READ_ONLY = new Set(["verify", "restore", "snapshots", "mount"]);
+export const READ_ONLY = new Set(["verify", "restore", "snapshots", "mount", "status"]);
 
 export interface OpenedContainer {
   mapping: string; device: string; key: Secret; readOnly: boolean; created: boolean; sizeBefore: number;
