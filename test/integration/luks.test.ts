@@ -49,7 +49,7 @@ beforeAll(async () => {
   const started = Date.now();
   const result = direct
     ? await execa("bash", [script], { env, reject: false, all: true }).then((r) => ({ exitCode: r.exitCode ?? -1, output: String(r.all) }))
-    : await runInVm(`bash ${script}`, { cwd: ws.dir, env, timeoutMs: 1_200_000 });
+    : await runInVm(`bash ${script}`, { cwd: ws.dir, env, timeoutMs: 2_700_000 });
   console.log(`[luks] scenario exit ${result.exitCode} after ${Math.round((Date.now() - started) / 1000)} s:\n${result.output}`);
   expect(result.exitCode).toBe(0);
   const results = join(ws.dir, "results");
@@ -59,7 +59,7 @@ beforeAll(async () => {
     const base = join(results, name.slice(0, -3));
     steps.set(match[1]!, { rc: Number((await readFile(`${base}.rc`, "utf8")).trim()), out: await readFile(`${base}.out`, "utf8"), err: await readFile(`${base}.err`, "utf8") });
   }
-}, 1_500_000);
+}, 2_800_000);
 
 describe.each(JOBS)(`LUKS preset job '%s' — ran ${WHERE}`, (job) => {
   const results = () => join(ws.dir, "results");
@@ -91,6 +91,7 @@ describe.each(JOBS)(`LUKS preset job '%s' — ran ${WHERE}`, (job) => {
 
   it("grows the container: the file, the mapping, then ext4", () => {
     expect(expectExit(job, "grow", 0).out).toMatch(/grown from 64\.0 MiB to 96\.0 MiB; the filesystem now holds \d+\.\d MiB/);
+    expect(expectExit(job, "after-grow", 0).out).toBe("");
   });
 
   it("refuses a wrong key with WRONG_KEY and leaves nothing open or mounted", () => {

@@ -35,7 +35,8 @@ interrupt() {
   local job=$1 signal=$2
   setsid node "$CK" backup "$job" > /dev/null 2>&1 &
   local pid=$!
-  for _ in $(seq 1 3000); do pgrep -x rsync > /dev/null && break; sleep 0.1; done
+  # The backup's own rsync (its --info=progress2 argument), not any other.
+  for _ in $(seq 1 3000); do pgrep -f -- '--info=progress2' > /dev/null && break; sleep 0.1; done
   sleep 0.5
   if [ "$signal" = KILL ]; then kill -KILL -- "-$pid"; else kill "-$signal" "$pid"; fi
   wait "$pid"
@@ -74,6 +75,7 @@ for job in $JOBS; do
   step "$job" verify ck verify "$job"
   step "$job" restore-at ck restore "$job" --at "$(cat "$RES/$job-time1")" --to "$RES/$job-restored-at1"
   step "$job" grow ck grow "$job" --size 96M
+  step "$job" after-grow leftovers
   step "$job" wrong-key wrong_key "$job"
   step "$job" after-wrong-key leftovers
   ln "$WORK/big.bin" "src-$job/big.bin"
