@@ -4,16 +4,17 @@ import type { DoctorCheck, RunContext } from "../../../core/types.js";
 import { messages } from "../../../core/messages.js";
 
 /**
- * Whether this kernel can open LUKS containers, without writing anything: device-mapper must
- * be there (/dev/mapper/control) and its crypt target loaded or loadable.
+ * Whether this kernel can open LUKS containers, without writing anything: the kernel must list
+ * device-mapper (/proc/misc; a /dev/mapper/control node alone proves nothing, libdevmapper makes
+ * one even where the kernel has none) and its crypt target must be loaded or loadable.
  */
 export async function deviceMapperChecks(ctx: RunContext): Promise<DoctorCheck[]> {
-  const control = existsSync("/dev/mapper/control") || existsSync("/sys/class/misc/device-mapper");
-  if (!control) {
-    const error = messages.luksNoDeviceMapper("no /dev/mapper/control");
+  const misc = await readFile("/proc/misc", "utf8").catch(() => "");
+  if (!/\bdevice-mapper\b/.test(misc) && !existsSync("/sys/class/misc/device-mapper")) {
+    const error = messages.luksNoDeviceMapper("the kernel lists no device-mapper in /proc/misc");
     return [{ name: "device-mapper", ok: false, detail: `${error.message}; ${error.hint}` }];
   }
-  const checks: DoctorCheck[] = [{ name: "device-mapper", ok: true, detail: "/dev/mapper/control is there" }];
+  const checks: DoctorCheck[] = [{ name: "device-mapper", ok: true, detail: "the kernel has device-mapper" }];
   const targets = await ctx.exec({ tool: "dmsetup", args: ["targets"], okExitCodes: [1] }).then((r) => r.stdout, () => "");
   const modules = await readFile("/proc/modules", "utf8").catch(() => "");
   if (/^crypt\s/m.test(targets) || /^dm_crypt\s/m.test(modules) || existsSync("/sys/module/dm_crypt")) {
