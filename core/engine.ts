@@ -10,6 +10,11 @@ export interface Services {
   repository: Repository;
   /** A filesystem target for rsync-style sync plugins (see Target). */
   target: Target;
+  /**
+   * A filesystem opened inside the target (a LUKS container's ext4, mounted after `open`):
+   * when a job has one, filesystem syncs write there instead of to the target itself.
+   */
+  volume: Target;
   /** An encryption layer over whole folders (gocryptfs), for filesystem syncs. */
   folderCipher: FolderCipher;
   /** The folder the sync plugin backs up (for the tripwire). */

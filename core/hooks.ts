@@ -1,6 +1,6 @@
 import { AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from "tapable";
 import type {
-  BackupSummary, DoctorCheck, DrillRequest, DrillSummary, Notifier, PruneSummary, Recipe, RestoreSummary, RunContext, SnapshotInfo,
+  BackupSummary, ContainerSummary, DoctorCheck, DrillRequest, DrillSummary, Notifier, PruneSummary, Recipe, RestoreSummary, RunContext, SnapshotInfo,
   ToolRequirement, VerifySummary,
 } from "./types.js";
 
@@ -48,6 +48,10 @@ export function createHooks() {
     mount: new AsyncSeriesBailHook<[RunContext, MountRequest], MountSummary | undefined>(["ctx", "request"]),
     /** Bail: unmount what `mount` left, innermost first, and remove its temporary folders. */
     unmount: new AsyncSeriesBailHook<[RunContext, UnmountRequest], string[] | undefined>(["ctx", "request"]),
+    /** Bail, for `grow`: the container plugin enlarges what it opened (the open hook already enlarged the file). */
+    grow: new AsyncSeriesBailHook<[RunContext], ContainerSummary | undefined>(["ctx"]),
+    /** Bail, for `trim`: the container plugin gives the space of deleted files back to the disk under it. */
+    trim: new AsyncSeriesBailHook<[RunContext], ContainerSummary | undefined>(["ctx"]),
     /** Waterfall: each plugin adds its part of the manual restore recipe, in plugin order. */
     recipe: new AsyncSeriesWaterfallHook<[Recipe, RunContext]>(["recipe", "ctx"]),
     /**

@@ -176,6 +176,40 @@ export const messages = {
   uploadIncomplete: (target: string, problems: string[]) =>
     e("UPLOAD_INCOMPLETE", `after unmounting, ${target} does not hold every file written: ${problems.slice(0, 10).join("; ")}${problems.length > 10 ? "; ..." : ""}`,
       "the backup on the server is incomplete: run it again (the next run removes the unfinished snapshot) and check the server's free space"),
+  // --- LUKS containers: luksImage and sshfsLuks (issue 4) ---
+  luksNoDeviceMapper: (detail: string) =>
+    e("LUKS_NO_DEVICE_MAPPER", `this kernel cannot open LUKS containers: device-mapper is not available (${detail})`,
+      "load it with 'modprobe dm_mod dm_crypt' as root; in a container or a VM whose kernel has no device-mapper, run cryptkeep on a host whose kernel has dm-crypt ('cryptkeep doctor JOB' checks)"),
+  luksNotInitialized: (image: string, job: string) =>
+    e("TARGET_NOT_INITIALIZED", `${image} does not exist or is not a LUKS container`,
+      `run 'cryptkeep init ${job}' to create it; if it lives on a removable or network disk, check that the disk is mounted`),
+  luksImageNotLuks: (image: string) =>
+    e("LUKS_IMAGE_NOT_LUKS", `${image} exists but is not a LUKS container: init will not overwrite it`,
+      "point 'image' at a new file, or move that file away yourself"),
+  luksWrongKey: (image: string, source: string) =>
+    e("WRONG_KEY", `the key does not open ${image} (no key slot accepts it)`,
+      `the key comes from ${source}: put the key chosen at 'cryptkeep init' there (and check keyEncoding: "raw" or "base64")`),
+  luksKeyMissingAtInit: (source: string) =>
+    e("KEY_MISSING", `the LUKS key from ${source} is missing`,
+      "make one (head -c 64 /dev/urandom > FILE; chmod 600 FILE), or set generateKey: true so 'cryptkeep init' makes a random one", ExitCode.usage),
+  luksBadSize: (option: string, value: string) =>
+    e("BAD_SIZE", `${option}: '${value}' is not a size`, "write it like 500G, 5T, 64M (powers of 1024)", ExitCode.usage),
+  luksGrowNotLarger: (image: string, current: number, wanted: number) =>
+    e("GROW_NOT_LARGER", `${image} is already ${current} bytes; --size asks for ${wanted}`, "give a size larger than the current one (shrinking is not supported)", ExitCode.usage),
+  luksTrimRemote: (image: string, transport: string) =>
+    e("TRIM_UNSUPPORTED", `trim cannot reach ${image}: discards do not pass through ${transport} (SFTP has no way to punch holes), so the file on the server would not shrink`,
+      "run the trim where the file is local: on the server, with a luksImage job for the same file (cryptkeep trim JOB), or export the file with nbd-server (trim = true), attach it with nbd-client, open it with cryptsetup --allow-discards and run fstrim (seed 003)", ExitCode.usage),
+  luksFsckFailed: (device: string, exitCode: number, detail: string) =>
+    e("FSCK_FAILED", `the filesystem in ${device} has errors fsck could not repair (e2fsck exit ${exitCode}): ${detail}`,
+      `repair it by hand: cryptsetup open the image, then e2fsck -f -y ${device}; restore what it lost from another copy`),
+  luksFsckErrors: (image: string, detail: string) =>
+    e("FSCK_ERRORS", `the filesystem in ${image} has errors (e2fsck -n): ${detail}`,
+      "the next 'cryptkeep backup' checks and repairs it (e2fsck -p); if errors stay, repair by hand with e2fsck -f -y", ExitCode.verifyFailed),
+  luksViewOpen: (job: string) =>
+    e("VIEW_MOUNTED", `job '${job}' has a read-only view mounted (cryptkeep mount): the container cannot be opened twice`,
+      `run 'cryptkeep umount ${job}' first`),
+  luksHeaderBackupExists: (file: string) =>
+    e("HEADER_BACKUP_EXISTS", `header backup ${file} already exists and is not this container's`, "move it away or point headerBackup at a new file", ExitCode.usage),
 
   // Running unattended: overlap policy, tripwire, drills, schedule, status (docs/unattended.md).
   lockedFail: (locked: string) =>
@@ -205,6 +239,7 @@ function indent(text: string): string {
 }
 
 function debianPackage(tool: string): string {
-  const packages: Record<string, string> = { gpg: "gnupg", "mkfs.ext4": "e2fsprogs", sshfs: "sshfs", zstd: "zstd", "gocryptfs-xray": "gocryptfs", fusermount: "fuse3", ssh: "openssh-client" };
+  const packages: Record<string, string> = { gpg: "gnupg", "mkfs.ext4": "e2fsprogs", sshfs: "sshfs", zstd: "zstd", "gocryptfs-xray": "gocryptfs", fusermount: "fuse3", ssh: "openssh-client",
+    cryptsetup: "cryptsetup-bin", e2fsck: "e2fsprogs", resize2fs: "e2fsprogs", fstrim: "util-linux", dmsetup: "dmsetup" };
   return packages[tool] ?? tool;
 }

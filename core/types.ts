@@ -29,7 +29,8 @@ export interface CryptkeepConfig {
 }
 
 export type CommandName =
-  | "backup" | "restore" | "verify" | "snapshots" | "prune" | "plan" | "doctor" | "init" | "recipe" | "mount" | "umount" | "status";
+  | "backup" | "restore" | "verify" | "snapshots" | "prune" | "plan" | "doctor" | "init" | "recipe" | "mount" | "umount" | "status"
+  | "grow" | "trim";
 
 export interface RunOptions {
   full?: boolean;
@@ -42,6 +43,8 @@ export interface RunOptions {
   identity?: string;
   /** verify: also decrypt and compare with the source (folder ciphers such as gocryptfs). */
   deep?: boolean;
+  /** grow: the container's new size ("8T"); the open hook enlarges the file before opening it. */
+  size?: string;
   /** Back up or prune although the tripwire fired (the source shrank on purpose). */
   allowShrink?: boolean;
 }
@@ -107,6 +110,11 @@ export interface Target {
   readonly localPath: string | undefined;
   /** Set when the target's server can be reached by ssh (transport "ssh" or "sshfs"). */
   readonly ssh: SshEndpoint | undefined;
+  /**
+   * For recipes, when reaching the target by hand takes more than a folder or an sshfs mount
+   * (a LUKS container): shell lines that make ./backup hold it, and lines that undo them.
+   */
+  readonly recipe?: { reach: string[]; leave: string[]; notes: string[] };
 }
 
 /**
@@ -183,6 +191,22 @@ export interface BackupSummary {
   volumes: number;
   elapsedMs: number;
   errors: string[];
+}
+
+/** What `grow` and `trim` did to a container. */
+export interface ContainerSummary {
+  container: string;
+  /** Bytes the file claims (its size). */
+  sizeBefore: number;
+  sizeAfter: number;
+  /** Bytes the file really takes on its disk (a sparse file takes less), when it can be seen. */
+  allocatedBefore?: number;
+  allocatedAfter?: number;
+  /** Size of the filesystem inside, after the command. */
+  filesystemBytes: number;
+  /** trim: what fstrim reported as discarded. */
+  trimmedBytes?: number;
+  notes: string[];
 }
 
 export interface RestoreSummary {

@@ -14,6 +14,8 @@ import { registerRecipe } from "./commands/recipe.js";
 import { registerKeygen } from "./commands/keygen.js";
 import { registerMount } from "./commands/mount.js";
 import { registerUmount } from "./commands/umount.js";
+import { registerGrow } from "./commands/grow.js";
+import { registerTrim } from "./commands/trim.js";
 import { registerStatus } from "./commands/status.js";
 import { registerSchedule } from "./commands/schedule.js";
 
@@ -39,7 +41,8 @@ Examples:
   cryptkeep restore documents --to ./out --at '3 days ago'
   cryptkeep verify documents --compare
   cryptkeep recipe documents                 restore without cryptkeep
-  cryptkeep mount documents ./browse         a read-only view (gocryptfs jobs)
+  cryptkeep mount documents ./browse         a read-only view (gocryptfs and LUKS jobs)
+  cryptkeep grow photos --size 8T            a bigger LUKS container
   cryptkeep status                           how old each job's newest snapshot is
   cryptkeep schedule --install               systemd timers for every job
 
@@ -57,6 +60,8 @@ Exit codes: 0 ok, 1 failed, 2 bad config or usage, 3 skipped (locked by another 
   registerRecipe(program, loadApp);
   registerMount(program, loadApp);
   registerUmount(program, loadApp);
+  registerGrow(program, loadApp);
+  registerTrim(program, loadApp);
   registerKeygen(program);
   registerStatus(program, loadApp);
   registerSchedule(program, loadApp);

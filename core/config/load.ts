@@ -1,7 +1,6 @@
 import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { cosmiconfig, type Loader } from "cosmiconfig";
-import { createJiti } from "jiti";
 import { z } from "zod";
 import { Engine } from "../engine.js";
 import { messages } from "../messages.js";
@@ -17,6 +16,7 @@ const distRoot = resolve(here, "..", "..");
 
 /** TypeScript configs load without a build step; `cryptkeep` imports resolve to this installation. */
 const jitiLoader: Loader = async (file) => {
+  const { createJiti } = await import("jiti");
   const jiti = createJiti(import.meta.url, {
     alias: {
       "cryptkeep/presets": resolve(distRoot, "presets/index.js"),
@@ -30,6 +30,20 @@ const jitiLoader: Loader = async (file) => {
   return mod.default ?? mod;
 };
 
+/**
+ * Plain ESM configs load natively, without loading jiti (much faster where node starts slowly);
+ * one that imports "cryptkeep" from where node cannot resolve it goes through jiti's alias.
+ */
+const esmLoader: Loader = async (file, content) => {
+  try {
+    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    return mod.default ?? mod;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND") return jitiLoader(file, content);
+    throw error;
+  }
+};
+
 export interface LoadedConfig {
   file: string;
   config: CryptkeepConfig;
@@ -38,7 +52,7 @@ export interface LoadedConfig {
 export async function loadConfig(explicit: string | undefined, cwd: string = process.cwd()): Promise<LoadedConfig> {
   const explorer = cosmiconfig("cryptkeep", {
     searchPlaces: CONFIG_FILES,
-    loaders: { ".ts": jitiLoader, ".mts": jitiLoader, ".js": jitiLoader, ".mjs": jitiLoader },
+    loaders: { ".ts": jitiLoader, ".mts": jitiLoader, ".js": jitiLoader, ".mjs": esmLoader },
     searchStrategy: "global",
     cache: false,
   });

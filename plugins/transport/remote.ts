@@ -64,3 +64,8 @@ export function rsyncRemoteShell(ssh: SshEndpoint): string {
 export function rsyncRemotePath(ssh: SshEndpoint, path: string): string {
   return `${loginOf(ssh)}:${path}`;
 }
+
+/** The shell line that mounts the server's folder at `dir` with sshfs, for recipes. */
+export function sshfsRecipeLine(ssh: SshEndpoint, dir: string): string {
+  return `sshfs ${shellQuote(`${loginOf(ssh)}:${ssh.path}`)} ${dir} ${["-p", String(ssh.port), ...ssh.sshArgs.slice(2)].map(shellQuote).join(" ")}`;
+}

@@ -1,7 +1,6 @@
 import { open, mkdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
-import { generateBackupKeyPair } from "../../../plugins/encryption/openpgp/keys.js";
 import { messages } from "../../messages.js";
 import { resolveSecret } from "../../secret.js";
 import { promptHidden } from "../../prompt.js";
@@ -27,6 +26,8 @@ export function registerKeygen(program: Command): void {
         : (await resolveSecret(opts.passphraseEnv ? { env: opts.passphraseEnv } : { prompt: "Passphrase for the new private key" },
             { env: process.env, prompt: promptHidden, runCommand: () => Promise.reject(new Error("not used")) })).reveal();
       if (passphrase !== undefined && passphrase.length < 8) throw messages.usage("the passphrase is shorter than 8 characters", "choose a longer one, or pass --no-passphrase");
+      // openpgp.js loads only here: every other command starts without parsing it.
+      const { generateBackupKeyPair } = await import("../../../plugins/encryption/openpgp/keys.js");
       const pair = await generateBackupKeyPair({ name: opts.name, email: opts.email, passphrase });
       const publicFile = resolve(`${opts.out}.pub.asc`);
       const privateFile = resolve(`${opts.out}.sec.asc`);

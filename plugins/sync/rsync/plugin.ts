@@ -29,7 +29,9 @@ export const rsync = definePlugin(PLUGIN_NAME, rsyncOptions, (engine, given) => 
   const source = engine.resolvePath(given.source);
   const options: RsyncOptions = { ...given, name: given.name ?? (basename(source) || "snapshot") };
   const excludeFrom = options.excludeFrom ? engine.resolvePath(options.excludeFrom) : undefined;
-  const fs = () => new TargetFs(engine.service("target"));
+  // A job with a container (LUKS) writes into the filesystem opened inside the target.
+  const where = () => (engine.hasService("volume") ? engine.service("volume") : engine.service("target"));
+  const fs = () => new TargetFs(where());
   const cipher = (): FolderCipher | undefined => (engine.hasService("folderCipher") ? engine.service("folderCipher") : undefined);
   const versionOf = (id: string) => (options.layout === "versioned" ? `${VERSIONS}/${id}` : snapshotFolder(options, id));
   const list = (ctx: RunContext) => (options.layout === "versioned" ? listVersions(ctx, fs()) : listSnapshots(ctx, fs(), options));
@@ -128,7 +130,7 @@ export const rsync = definePlugin(PLUGIN_NAME, rsyncOptions, (engine, given) => 
   engine.hooks.mount.tapPromise(PLUGIN_NAME, (ctx, request) => mountView(ctx, fs(), options, cipher(), request));
   engine.hooks.unmount.tapPromise(PLUGIN_NAME, (ctx, request) => releaseViews(ctx, request.dir));
 
-  engine.hooks.recipe.tapPromise(PLUGIN_NAME, async (recipe) => rsyncRecipe(recipe, engine.service("target"), options, cipher()));
+  engine.hooks.recipe.tapPromise(PLUGIN_NAME, async (recipe) => rsyncRecipe(recipe, where(), options, cipher()));
 
   engine.hooks.doctor.tapPromise(PLUGIN_NAME, async (_ctx, checks) => {
     const readable = await access(source, constants.R_OK).then(() => readdir(source)).then(() => "", (e: NodeJS.ErrnoException) => e.code ?? e.message);

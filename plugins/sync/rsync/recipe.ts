@@ -1,6 +1,6 @@
 import { shellQuote } from "../../../core/runner.js";
 import type { FolderCipher, Recipe, Target } from "../../../core/types.js";
-import { loginOf } from "../../transport/remote.js";
+import { sshfsRecipeLine } from "../../transport/remote.js";
 import { FILES, VERSIONS } from "./layout.js";
 import type { RsyncOptions } from "./options.js";
 
@@ -10,21 +10,22 @@ import type { RsyncOptions } from "./options.js";
  */
 export function rsyncRecipe(recipe: Recipe, target: Target, options: RsyncOptions, cipher: FolderCipher | undefined): Recipe {
   const ssh = target.ssh;
-  const reach = ssh
-    ? [
-        "mkdir -p ./backup ./decrypted \"$OUT\"",
-        `sshfs ${shellQuote(`${loginOf(ssh)}:${ssh.path}`)} ./backup ${["-p", String(ssh.port), ...ssh.sshArgs.slice(2)].map(shellQuote).join(" ")}`,
-      ]
-    : ["mkdir -p ./decrypted \"$OUT\"", `ln -sfn ${shellQuote(target.localPath ?? "<target folder>")} ./backup`];
+  const reach = target.recipe
+    ? ["mkdir -p ./backup ./decrypted \"$OUT\"", ...target.recipe.reach]
+    : ssh
+      ? ["mkdir -p ./backup ./decrypted \"$OUT\"", sshfsRecipeLine(ssh, "./backup")]
+      : ["mkdir -p ./decrypted \"$OUT\"", `ln -sfn ${shellQuote(target.localPath ?? "<target folder>")} ./backup`];
   const tree = options.layout === "versioned" ? `./backup/${FILES}` : `./backup/${options.name}.<newest time>`;
   const open = cipher ? cipher.recipeMount(tree, "./decrypted") : [];
   const copyFrom = cipher ? "./decrypted" : tree;
-  const close = [...(cipher ? ["fusermount -u ./decrypted"] : []), ...(ssh ? ["fusermount -u ./backup || { sleep 2; fusermount -u ./backup; }   # busy for a moment after the line above"] : ["rm ./backup"])];
+  const leave = target.recipe?.leave ?? (ssh ? ["fusermount -u ./backup || { sleep 2; fusermount -u ./backup; }   # busy for a moment after the line above"] : ["rm ./backup"]);
+  const close = [...(cipher ? ["fusermount -u ./decrypted"] : []), ...leave];
   return {
     title: recipe.title,
     notes: [
       ...recipe.notes,
       `The backup is at ${target.description}.`,
+      ...(target.recipe?.notes ?? []),
       options.layout === "versioned"
         ? `${FILES}/ mirrors the source as of the last backup${cipher ? ", encrypted file by file by gocryptfs" : ""}; ${VERSIONS}/<UTC time>/ holds, as they were, the files that the run at that time changed or deleted.`
         : `Each ${options.name}.<UTC time>/ folder is a complete copy of the source (unchanged files are hard links).`,
