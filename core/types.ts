@@ -103,6 +103,11 @@ export interface Target {
   readonly localPath: string | undefined;
   /** Set when the target's server can be reached by ssh (transport "ssh" or "sshfs"). */
   readonly ssh: SshEndpoint | undefined;
+  /**
+   * false when the target does not keep files' modification times (davfs2: the server sets its
+   * own), so a sync must compare files by content instead. @default true
+   */
+  readonly keepsModificationTimes?: boolean;
 }
 
 /**

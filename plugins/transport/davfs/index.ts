@@ -19,7 +19,7 @@ const PLUGIN_NAME = "transport:davfs";
  */
 export const davfs = definePlugin(PLUGIN_NAME, davfsOptions, (engine, options) => {
   let localPath: string | undefined;
-  const target: Target = { description: `WebDAV ${options.url} (davfs2)`, get localPath() { return localPath; }, ssh: undefined };
+  const target: Target = { description: `WebDAV ${options.url} (davfs2)`, get localPath() { return localPath; }, ssh: undefined, keepsModificationTimes: false };
   engine.provide("target", target);
 
   engine.hooks.requirements.tap(PLUGIN_NAME, (list) => {

@@ -73,7 +73,9 @@ export function s3fsArgs(options: S3fsOptions, mountPoint: string): string[] {
     ...(options.forcePathStyle ? ["use_path_request_style"] : []),
     // Fewer requests: remember absent objects; folders without a marker object are still folders.
     "enable_noobj_cache", "notsup_compat_dir",
-    `uid=${process.getuid?.() ?? 0}`, `gid=${process.getgid?.() ?? 0}`, "umask=077",
+    // No umask: s3fs keeps each file's mode in its metadata, and a restore gives it back. Without
+    // allow_other, FUSE lets no other user into the mount anyway.
+    `uid=${process.getuid?.() ?? 0}`, `gid=${process.getgid?.() ?? 0}`,
   ];
   return [`${options.bucket}${options.prefix ? `:/${options.prefix}` : ""}`, mountPoint, "-o", settings.join(",")];
 }
