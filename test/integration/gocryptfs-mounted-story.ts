@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appendFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { json, scratchDir, type Workspace } from "../helpers/cli.js";
+import { execa } from "execa";
+import { readdir as listDir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { BIN, json, scratchDir, type Workspace } from "../helpers/cli.js";
+import { PASSWORD } from "../helpers/rsync.js";
 import { tree, type Tree } from "../helpers/tree.js";
 import { mountsUnder, must, rsyncWorkspace, writeGocryptfsConfig } from "../helpers/rsync.js";
 
@@ -116,6 +120,39 @@ export function gocryptfsMountedStory(kind: "davfs" | "s3fs", name: string, star
       const older = join(await scratchDir("cryptkeep-out-"), "older");
       await run(["restore", "documents", "--to", older, "--at", states[0]!.time]);
       expect(same(await tree(older))).toEqual(same({ ...states[0]!.tree, "new.txt": states[1]!.tree["new.txt"]! }));
+      await nothingMounted();
+    });
+
+    it("mount leaves a decrypted view (on a copy: the transport's mount ends with the run) until umount", async () => {
+      const view = join(await scratchDir("cryptkeep-view-"), "browse");
+      await run(["mount", "documents", view]);
+      expect(await readFile(join(view, "private/eff.txt"), "utf8")).toBe("the first version\na second line\n");
+      expect(await mountsOf(kind)).toEqual([]);
+      await run(["umount", "documents"]);
+      expect(await mountsUnder(view)).toEqual([]);
+      await nothingMounted();
+    });
+
+    it("a run killed with SIGKILL while mounted leaves its mounts; the next run unmounts them and completes", async () => {
+      await writeFile(join(ws.source, "more.bin"), randomBytes(2_000_000));
+      const child = execa("node", [BIN, "backup", "documents"], { cwd: ws.dir, reject: false, env: { XDG_CACHE_HOME: ws.cache, CK_PASSWORD: PASSWORD, ...server.env } });
+      // The gocryptfs view is mounted after the transport's mount: both are up.
+      for (let i = 0; !(await mountsOf("reverse")).some((m) => m.endsWith(`-${child.pid}`)); i++) {
+        if (i > 1500) throw new Error("the run never mounted its view");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      child.kill("SIGKILL");
+      await child;
+      expect(await mountsOf(kind)).toEqual([expect.stringMatching(new RegExp(`cryptkeep-${kind}-${child.pid}$`))]);
+      const next = await run(["backup", "documents", "--break-lock"]);
+      expect(next.stderr).toMatch(new RegExp(`unmounting \\S+cryptkeep-${kind}-${child.pid}, left mounted by a run that crashed`));
+      await nothingMounted();
+      expect((await listDir(tmpdir())).filter((n) => n.startsWith(`cryptkeep-${kind}-${child.pid}-`))).toEqual([]);
+      const verified = json<{ jobs: { result: { problems: unknown[] } }[] }>(await run(["verify", "documents", "--json"]));
+      expect(verified.jobs[0]!.result.problems).toEqual([]);
+      const out = join(await scratchDir("cryptkeep-out-"), "after-crash");
+      await run(["restore", "documents", "--to", out, "--path", "more.bin"]);
+      expect(await readFile(join(out, "more.bin"))).toEqual(await readFile(join(ws.source, "more.bin")));
       await nothingMounted();
     });
   });

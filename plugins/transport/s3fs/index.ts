@@ -3,7 +3,7 @@ import { messages } from "../../../core/messages.js";
 import { messageOf } from "../../../core/errors.js";
 import type { RunContext, Target } from "../../../core/types.js";
 import { S3Store } from "../../store/s3/s3-store.js";
-import { isMounted, makeMountPoint, unmountAndRemove } from "../fuse-mount-point.js";
+import { cleanStaleMounts, isMounted, makeMountPoint, unmount } from "../mounts.js";
 import { s3fsOptions, type S3fsOptions } from "./options.js";
 
 export { s3fsOptions } from "./options.js";
@@ -31,6 +31,7 @@ export const s3fs = definePlugin(PLUGIN_NAME, s3fsOptions, (engine, options) => 
   });
 
   engine.hooks.connect.tapPromise(PLUGIN_NAME, async (ctx) => {
+    await cleanStaleMounts(ctx);
     ctx.step(`mount ${where} with s3fs under the cache dir; unmount at the end`);
     if (ctx.dryRun) return;
     const credentials = await keys(ctx);
@@ -43,10 +44,10 @@ export const s3fs = definePlugin(PLUGIN_NAME, s3fsOptions, (engine, options) => 
         env: { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey },
       });
     } catch (error) {
-      throw messages.remoteMountFailed("s3fs", where, messageOf(error).trim().split("\n").at(-1) ?? "");
+      throw messages.mountFailed(`${where} (s3fs)`, mountPoint, messageOf(error).trim().split("\n").at(-1) ?? "");
     }
-    ctx.defer(`unmount ${mountPoint}`, () => unmountAndRemove(ctx, mountPoint));
-    if (!(await isMounted(mountPoint))) throw messages.remoteMountFailed("s3fs", where, "s3fs returned, but nothing is mounted");
+    ctx.defer(`unmount ${mountPoint}`, () => unmount(ctx, mountPoint));
+    if (!(await isMounted(mountPoint))) throw messages.mountFailed(`${where} (s3fs)`, mountPoint, "s3fs returned, but nothing is mounted");
     localPath = mountPoint;
   });
 
