@@ -3,12 +3,12 @@ import { definePreset } from "../core/config/define.js";
 import { retention } from "../plugins/retention/index.js";
 import { retentionSchema } from "../plugins/retention/policy.js";
 import { rsync } from "../plugins/sync/rsync/plugin.js";
-import { fsTargetSchema, targetPlugin } from "../plugins/transport/target-option.js";
+import { fsTargetSchema, targetPlugin, WITHOUT_HARD_LINKS } from "../plugins/transport/target-option.js";
 
 export const rsyncSnapshotsOptions = z.strictObject({
   /** Folder to back up. */
   source: z.string().min(1),
-  /** { local: "/mnt/backup" }, { sshfs: {...remote} } or { ssh: {...remote} }: it must already be encrypted (a LUKS volume, say). */
+  /** { local: "/mnt/backup" }, { sshfs: {...remote} } or { ssh: {...remote} } (not davfs or s3fs: no hard links): it must already be encrypted (a LUKS volume, say). */
   target: fsTargetSchema,
   /** Snapshot folders are <name>.<UTC time>. @default the source folder's name */
   name: z.string().regex(/^[\w.-]+$/, "use letters, digits, '.', '_' and '-'").optional(),
@@ -18,6 +18,11 @@ export const rsyncSnapshotsOptions = z.strictObject({
   excludeFrom: z.string().min(1).optional(),
   /** Which snapshots `cryptkeep prune` keeps. */
   retention: retentionSchema.optional(),
+}).superRefine((options, ctx) => {
+  const kind = Object.keys(options.target)[0]!;
+  if (WITHOUT_HARD_LINKS.includes(kind)) {
+    ctx.addIssue({ code: "custom", path: ["target"], input: options.target, message: `rsyncSnapshots hard-links unchanged files between snapshots (rsync --link-dest), and a ${kind} target has no hard links: use the gocryptfsReverse preset with this target, or a local, sshfs or ssh target` });
+  }
 });
 
 /**
