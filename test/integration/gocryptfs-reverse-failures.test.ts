@@ -125,6 +125,22 @@ describe("gocryptfsReverse: failures, mount/umount and the manual recipe", () =>
     expect((await run(ws, ["verify", "documents"])).exitCode).toBe(0);
   });
 
+  it("a connection killed mid-run (rsync into the sshfs mount) fails with CONNECTION_LOST, leaves nothing mounted, and the next run completes", async () => {
+    await configure("sshfs");
+    await writeFile(join(ws.source, "big-sshfs.bin"), "");
+    await truncate(join(ws.source, "big-sshfs.bin"), 300 * 1024 * 1024);
+    const child = execa("node", [BIN, "backup", "documents"], { cwd: ws.dir, reject: false, env: { XDG_CACHE_HOME: ws.cache, CK_PASSWORD: PASSWORD } });
+    await rsyncWriting(ws.remote);
+    await sshd.dropConnections();
+    const result = await child;
+    expect(result.exitCode, String(result.stderr)).toBe(1);
+    expect(String(result.stderr)).toMatch(/the connection to root@127\.0\.0\.1:\S+ \(port \d+\) over sshfs was lost during the run/);
+    expect(await mountsUnder(ws.dir)).toEqual([]);
+    await must(ws, ["backup", "documents"]);
+    expect((await run(ws, ["verify", "documents"])).exitCode).toBe(0);
+    expect(await mountsUnder(ws.dir)).toEqual([]);
+  });
+
   it("a connection killed mid-run (rsync over ssh) fails with CONNECTION_LOST, leaves nothing mounted, and the next run completes", async () => {
     await configure("ssh");
     await rm(join(ws.source, "big.bin"));
