@@ -112,6 +112,8 @@ export interface Target {
    * own), so a sync must compare files by content instead. @default true
    */
   readonly keepsModificationTimes?: boolean;
+  /** Shell lines that mount this target at `dir` by hand, and the one that unmounts it (for `cryptkeep recipe`). */
+  recipeMount?(dir: string): { mount: string[]; unmount: string };
 }
 
 /**

@@ -123,6 +123,19 @@ export function gocryptfsMountedStory(kind: "davfs" | "s3fs", name: string, star
       await nothingMounted();
     });
 
+    it("plan shows the mount and rsync without mounting; doctor checks the server without writing; the recipe mounts the target by hand", async () => {
+      const plan = (await run(["plan", "documents"])).stdout;
+      expect(plan).toMatch(new RegExp(`mount .*with ${kind === "davfs" ? "davfs2" : "s3fs"}`));
+      expect(plan).toMatch(/\$ rsync --info=progress2 --stats .* --backup-dir=\.\.\/snapshots\/\d{8}T\d{6}Z\.partial/);
+      await nothingMounted();
+      const doctor = await run(["doctor", "documents"]);
+      expect(doctor.stdout).toMatch(/checked without writing/);
+      await nothingMounted();
+      const recipe = (await run(["recipe", "documents"])).stdout;
+      expect(recipe).toContain(kind === "davfs" ? "mount -t davfs" : "s3fs ");
+      expect(recipe).toMatch(/gocryptfs -ro \.\/backup\/files \.\/decrypted/);
+    });
+
     it("mount leaves a decrypted view (on a copy: the transport's mount ends with the run) until umount", async () => {
       const view = join(await scratchDir("cryptkeep-view-"), "browse");
       await run(["mount", "documents", view]);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { mkdir, readdir, rm, truncate, writeFile } from "node:fs/promises";
+import { mkdir, readdir, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BIN, scratchDir, type Workspace } from "../helpers/cli.js";
 import { tree } from "../helpers/tree.js";
@@ -125,35 +125,23 @@ describe("gocryptfsReverse: failures, mount/umount and the manual recipe", () =>
     expect((await run(ws, ["verify", "documents"])).exitCode).toBe(0);
   });
 
-  it("a connection killed mid-run (rsync into the sshfs mount) fails with CONNECTION_LOST, leaves nothing mounted, and the next run completes", async () => {
-    await configure("sshfs");
-    await writeFile(join(ws.source, "big-sshfs.bin"), "");
-    await truncate(join(ws.source, "big-sshfs.bin"), 300 * 1024 * 1024);
+  it.each([
+    ["sshfs", "rsync into the sshfs mount", /the connection to root@127\.0\.0\.1:\S+ \(port \d+\) over sshfs was lost during the run/],
+    ["ssh", "rsync over ssh", /the connection to root@127\.0\.0\.1:\S+ \(port \d+\) was lost during the run/],
+  ] as const)("a connection killed mid-run (transport %s: %s) fails with CONNECTION_LOST, leaves nothing mounted, and the next run completes", async (transport, _how, lost) => {
+    await configure(transport);
+    const big = join(ws.source, `big-${transport}.bin`);
+    await writeFile(big, "");
+    await truncate(big, 300 * 1024 * 1024);
     const child = execa("node", [BIN, "backup", "documents"], { cwd: ws.dir, reject: false, env: { XDG_CACHE_HOME: ws.cache, CK_PASSWORD: PASSWORD } });
     await rsyncWriting(ws.remote);
     await sshd.dropConnections();
     const result = await child;
     expect(result.exitCode, String(result.stderr)).toBe(1);
-    expect(String(result.stderr)).toMatch(/the connection to root@127\.0\.0\.1:\S+ \(port \d+\) over sshfs was lost during the run/);
+    expect(String(result.stderr)).toMatch(lost);
     expect(await mountsUnder(ws.dir)).toEqual([]);
     await must(ws, ["backup", "documents"]);
     expect((await run(ws, ["verify", "documents"])).exitCode).toBe(0);
     expect(await mountsUnder(ws.dir)).toEqual([]);
-  });
-
-  it("a connection killed mid-run (rsync over ssh) fails with CONNECTION_LOST, leaves nothing mounted, and the next run completes", async () => {
-    await configure("ssh");
-    await rm(join(ws.source, "big.bin"));
-    await writeFile(join(ws.source, "big2.bin"), "");
-    await truncate(join(ws.source, "big2.bin"), 300 * 1024 * 1024);
-    const child = execa("node", [BIN, "backup", "documents"], { cwd: ws.dir, reject: false, env: { XDG_CACHE_HOME: ws.cache, CK_PASSWORD: PASSWORD } });
-    await rsyncWriting(ws.remote);
-    await sshd.dropConnections();
-    const result = await child;
-    expect(result.exitCode, String(result.stderr)).toBe(1);
-    expect(String(result.stderr)).toMatch(/connection to .* was lost during the run/);
-    expect(await mountsUnder(ws.dir)).toEqual([]);
-    await must(ws, ["backup", "documents"]);
-    expect((await run(ws, ["verify", "documents"])).exitCode).toBe(0);
   });
 });

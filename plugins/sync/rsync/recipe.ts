@@ -10,7 +10,8 @@ import type { RsyncOptions } from "./options.js";
  */
 export function rsyncRecipe(recipe: Recipe, target: Target, options: RsyncOptions, cipher: FolderCipher | undefined): Recipe {
   const ssh = target.ssh;
-  const reach = ssh
+  const own = ssh ? undefined : target.recipeMount?.("./backup");
+  const reach = own ? ["mkdir -p ./backup ./decrypted \"$OUT\"", ...own.mount] : ssh
     ? [
         "mkdir -p ./backup ./decrypted \"$OUT\"",
         `sshfs ${shellQuote(`${loginOf(ssh)}:${ssh.path}`)} ./backup ${["-p", String(ssh.port), ...ssh.sshArgs.slice(2)].map(shellQuote).join(" ")}`,
@@ -19,7 +20,7 @@ export function rsyncRecipe(recipe: Recipe, target: Target, options: RsyncOption
   const tree = options.layout === "versioned" ? `./backup/${FILES}` : `./backup/${options.name}.<newest time>`;
   const open = cipher ? cipher.recipeMount(tree, "./decrypted") : [];
   const copyFrom = cipher ? "./decrypted" : tree;
-  const close = [...(cipher ? ["fusermount -u ./decrypted"] : []), ...(ssh ? ["fusermount -u ./backup || { sleep 2; fusermount -u ./backup; }   # busy for a moment after the line above"] : ["rm ./backup"])];
+  const close = [...(cipher ? ["fusermount -u ./decrypted"] : []), ...(own ? [own.unmount] : ssh ? ["fusermount -u ./backup || { sleep 2; fusermount -u ./backup; }   # busy for a moment after the line above"] : ["rm ./backup"])];
   return {
     title: recipe.title,
     notes: [

@@ -3,6 +3,7 @@ import { userInfo } from "node:os";
 import { join, relative } from "node:path";
 import { definePlugin } from "../../../core/config/define.js";
 import { messages } from "../../../core/messages.js";
+import { shellQuote } from "../../../core/runner.js";
 import { messageOf } from "../../../core/errors.js";
 import type { RunContext, Target } from "../../../core/types.js";
 import { cleanStaleMounts, cleanStalePrivateDirs, isMounted, makeMountPoint, makePrivateDir, mountRoot, unmount } from "../mounts.js";
@@ -20,7 +21,12 @@ const PLUGIN_NAME = "transport:davfs";
  */
 export const davfs = definePlugin(PLUGIN_NAME, davfsOptions, (engine, options) => {
   let localPath: string | undefined;
-  const target: Target = { description: `WebDAV ${options.url} (davfs2)`, get localPath() { return localPath; }, ssh: undefined, keepsModificationTimes: false };
+  const target: Target = { description: `WebDAV ${options.url} (davfs2)`, get localPath() { return localPath; }, ssh: undefined, keepsModificationTimes: false,
+    recipeMount: (dir) => ({
+      mount: [`mount -t davfs ${shellQuote(options.url)} ${dir}   # as root; asks for the user (${options.user}) and the password`],
+      unmount: `umount ${dir}`,
+    }),
+  };
   engine.provide("target", target);
 
   engine.hooks.requirements.tap(PLUGIN_NAME, (list) => {
@@ -33,7 +39,11 @@ export const davfs = definePlugin(PLUGIN_NAME, davfsOptions, (engine, options) =
     await cleanStaleMounts(ctx);
     await cleanStalePrivateDirs(ctx, "davfs");
     ctx.step(`mount ${options.url} with davfs2 under ${mountRoot(ctx)}; at the end unmount, then check every file's size on the server`);
-    if (ctx.dryRun) return;
+    // plan: what follows is shown at the mount point this run would use.
+    if (ctx.dryRun) {
+      localPath = await makeMountPoint(ctx, "davfs");
+      return;
+    }
     const password = (await ctx.secret(options.password, `password of ${options.url}`)).reveal();
     localPath = await mountDavfs(ctx, options, password);
   });

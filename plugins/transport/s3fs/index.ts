@@ -1,5 +1,6 @@
 import { definePlugin } from "../../../core/config/define.js";
 import { messages } from "../../../core/messages.js";
+import { shellQuote } from "../../../core/runner.js";
 import { messageOf } from "../../../core/errors.js";
 import type { RunContext, Target } from "../../../core/types.js";
 import { S3Store } from "../../store/s3/s3-store.js";
@@ -18,7 +19,16 @@ const PLUGIN_NAME = "transport:s3fs";
 export const s3fs = definePlugin(PLUGIN_NAME, s3fsOptions, (engine, options) => {
   let localPath: string | undefined;
   const where = `s3://${options.bucket}${options.prefix ? `/${options.prefix}` : ""}${options.endpoint ? ` at ${options.endpoint}` : ""}`;
-  const target: Target = { description: `${where} (s3fs)`, get localPath() { return localPath; }, ssh: undefined };
+  const target: Target = {
+    description: `${where} (s3fs)`, get localPath() { return localPath; }, ssh: undefined,
+    recipeMount: (dir) => ({
+      mount: [
+        "# s3fs reads the bucket's keys from the environment: export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... first",
+        `s3fs ${s3fsArgs(options, dir).map(shellQuote).join(" ")}`,
+      ],
+      unmount: `fusermount -u ${dir} || { sleep 2; fusermount -u ${dir}; }   # busy for a moment after the line above`,
+    }),
+  };
   engine.provide("target", target);
 
   engine.hooks.requirements.tap(PLUGIN_NAME, (list) => {
@@ -33,7 +43,11 @@ export const s3fs = definePlugin(PLUGIN_NAME, s3fsOptions, (engine, options) => 
   engine.hooks.connect.tapPromise(PLUGIN_NAME, async (ctx) => {
     await cleanStaleMounts(ctx);
     ctx.step(`mount ${where} with s3fs under the cache dir; unmount at the end`);
-    if (ctx.dryRun) return;
+    // plan: what follows is shown at the mount point this run would use.
+    if (ctx.dryRun) {
+      localPath = await makeMountPoint(ctx, "s3fs");
+      return;
+    }
     const credentials = await keys(ctx);
     // s3fs reports a wrong key or a missing bucket only on first use: check first, with one listing.
     await bucketCheck(options, credentials);
