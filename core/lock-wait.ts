@@ -5,17 +5,23 @@ import type { Logger } from "./log.js";
 
 /**
  * The overlap policy "wait": takes the job's lock, waiting (polling every `pollMs`) while another
- * live run holds it. A stale lock is not waited for; SIGINT/SIGTERM stop the wait.
+ * live run holds it, for at most `maxWaitMs` (then the LOCKED error: the run is skipped). A stale
+ * lock is not waited for; SIGINT/SIGTERM stop the wait.
  */
 export async function waitForLock(
-  file: string, job: string, command: string, breakLock: boolean, signal: AbortSignal, log: Logger, pollMs = 1000,
+  file: string, job: string, command: string, breakLock: boolean, maxWaitMs: number, signal: AbortSignal, log: Logger, pollMs = 1000,
 ): Promise<() => Promise<void>> {
+  const deadline = Date.now() + maxWaitMs;
   let said = false;
   for (;;) {
     try {
       return await acquireLock(file, job, command, breakLock);
     } catch (error) {
       if (!isCryptkeepError(error) || error.code !== "LOCKED") throw error;
+      if (Date.now() >= deadline) {
+        log.warn(`${error.message}: gave up waiting after ${Math.round(maxWaitMs / 1000)} s (overlap: wait, maxWait)`);
+        throw error;
+      }
       if (!said) log.info(`${error.message}: waiting for it to finish (overlap: wait)`);
       said = true;
     }

@@ -4,6 +4,7 @@ import { messageOf } from "./errors.js";
 import type { Logger } from "./log.js";
 import { redact } from "./redact.js";
 import { Runner } from "./runner.js";
+import { resolveJobSecret } from "./secret-source.js";
 import type { RunEvent, RunEventKind, RunState } from "./types.js";
 
 export interface NotificationResult { notifier: string; event: RunEventKind; ok: boolean; error?: string }
@@ -24,7 +25,7 @@ export async function notify(engine: Engine, event: RunEvent, tools: Record<stri
   const results: NotificationResult[] = [];
   for (const notifier of engine.notifiers().filter((n) => n.events.includes(event.kind))) {
     try {
-      await notifier.send(event, { exec: (spec) => runner.run(spec) });
+      await notifier.send(event, { exec: (spec) => runner.run(spec), secret: (source) => resolveJobSecret(source, runner, engine.configDir) });
       log.debug(`notified ${notifier.description}: ${event.kind}`);
       results.push({ notifier: notifier.description, event: event.kind, ok: true });
     } catch (error) {

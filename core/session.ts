@@ -6,9 +6,9 @@ import { TeardownError, isCryptkeepError } from "./errors.js";
 import { acquireLock } from "./lock.js";
 import { waitForLock } from "./lock-wait.js";
 import { Runner, formatCommand, type CommandResult, type CommandSpec, type StreamingCommand } from "./runner.js";
-import { resolveSecret, type Secret, type SecretSource } from "./secret.js";
+import type { Secret, SecretSource } from "./secret.js";
+import { resolveJobSecret } from "./secret-source.js";
 import { expandPath } from "./paths.js";
-import { promptHidden } from "./prompt.js";
 import type { Logger } from "./log.js";
 import { Progress } from "./progress.js";
 import type { CommandName, RunContext, RunOptions } from "./types.js";
@@ -22,8 +22,8 @@ export interface SessionSettings {
   tools: Record<string, string>;
   /** Commands that change the target hold the job's lock. */
   lock: boolean;
-  /** When another run holds the lock: wait for it (overlap "wait") instead of failing with LOCKED. */
-  waitForLock?: boolean;
+  /** When another run holds the lock: wait for it this many ms at most (overlap "wait") instead of failing with LOCKED at once. */
+  waitForLock?: number;
   /** Run connect and open before the body. */
   connect: boolean;
   dryRun?: boolean;
@@ -99,12 +99,7 @@ export async function runSession<T>(
       const key = JSON.stringify(source);
       let pending = secrets.get(key);
       if (!pending) {
-        const located = "file" in source ? { file: expandPath(source.file, engine.configDir) } : source;
-        pending = resolveSecret(located, {
-          env: process.env,
-          prompt: (question) => promptHidden(question),
-          runCommand: async (command) => (await runner.run({ tool: "sh", args: ["-c", command] })).stdout,
-        }).catch((error: unknown) => {
+        pending = resolveJobSecret(source, runner, engine.configDir).catch((error: unknown) => {
           if (isCryptkeepError(error)) error.message = `${purpose}: ${error.message}`;
           throw error;
         });
@@ -121,8 +116,8 @@ export async function runSession<T>(
     if (settings.lock && dryRun) plan.push({ kind: "step", text: `take the lock of job '${engine.job}' (${join(cacheDir, "lock")})` });
     if (settings.lock && !dryRun) {
       const lockArgs = [join(cacheDir, "lock"), engine.job, settings.command, settings.options.breakLock ?? false] as const;
-      const release = settings.waitForLock
-        ? await waitForLock(...lockArgs, controller.signal, settings.log)
+      const release = settings.waitForLock !== undefined
+        ? await waitForLock(...lockArgs, settings.waitForLock, controller.signal, settings.log)
         : await acquireLock(...lockArgs);
       teardown.defer("release the job lock", release);
     }

@@ -122,6 +122,8 @@ export interface Target {
  */
 export interface FolderCipher {
   readonly description: string;
+  /** Files the cipher keeps in the source folder itself (its config), which are not the user's. */
+  readonly ownFiles: string[];
   /** The encrypted view of the source that a backup copies (a read-only mount); set by the open hook. */
   encryptedSource(): string;
   /**
@@ -274,6 +276,8 @@ export interface RunEvent {
 /** Where a notifier may run programs: through the one runner, outside any job session. */
 export interface NotifyIO {
   exec(spec: CommandSpec): Promise<CommandResult>;
+  /** A secret of the notifier's options (a token), resolved as the job's secrets are. */
+  secret(source: SecretSource): Promise<Secret>;
 }
 
 /** Tells someone how a run went. A failure to notify is logged; it never changes the run's result. */
@@ -293,6 +297,8 @@ export interface UnattendedSettings {
   maxAge?: string;
   /** What a run does when another run holds the job's lock. */
   overlap: "skip" | "wait" | "fail";
+  /** overlap "wait": give up (skipped, exit 3) after this long. */
+  maxWaitMs: number;
   /** Refuse to back up or prune when the source has fewer than this fraction of the last snapshot's files; false: off. */
   tripwire: { minFileRatio: number } | false;
   /** Restore drills: a random sample restored with the standard tools. */
@@ -303,7 +309,12 @@ export interface UnattendedSettings {
 export interface SourceInfo {
   readonly path: string;
   /** Regular files that a backup would include now (exclusions applied). */
-  countFiles(): Promise<number>;
+  countFiles(ctx: RunContext): Promise<number>;
+  /**
+   * The same count as of the newest complete backup, when the repository's listing does not
+   * carry it (rsync snapshots hold no manifest); absent: the listing's `files` is used.
+   */
+  lastCount?(ctx: RunContext): Promise<{ snapshot: string; files: number } | undefined>;
 }
 
 export interface DrillRequest { sample: number }

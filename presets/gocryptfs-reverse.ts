@@ -6,6 +6,8 @@ import { retentionSchema } from "../plugins/retention/policy.js";
 import { rsync } from "../plugins/sync/rsync/plugin.js";
 import { rsyncVerifySchema } from "../plugins/sync/rsync/options.js";
 import { remoteSchema } from "../plugins/transport/remote.js";
+import { presetUnattendedOptions, unattendedPlugins } from "../plugins/unattended/preset-options.js";
+import { drillSchema } from "../plugins/unattended/options.js";
 import { fsTargetSchema, targetPlugin, transportSchema, type FsTarget } from "../plugins/transport/target-option.js";
 
 export const gocryptfsReverseOptions = gocryptfsOptions.extend({
@@ -17,8 +19,10 @@ export const gocryptfsReverseOptions = gocryptfsOptions.extend({
   target: fsTargetSchema.optional(),
   /** Which dated snapshots/ folders (older versions) `cryptkeep prune` keeps. */
   versions: retentionSchema.optional(),
-  /** @default { checksums: "remote" } */
-  verify: rsyncVerifySchema.default({ checksums: "remote" }),
+  /** Running unattended: every, maxAge, overlap, tripwire, notify (docs/unattended.md). */
+  ...presetUnattendedOptions,
+  /** How verify checks the backup, and restore drills (`drill: { every, sample }`). @default { checksums: "remote" } */
+  verify: rsyncVerifySchema.extend({ drill: drillSchema }).default({ checksums: "remote" }),
 }).superRefine((options, ctx) => {
   if ((options.remote === undefined) === (options.target === undefined)) {
     ctx.addIssue({ code: "custom", path: ["remote"], message: "give either remote (with transport) or target, not both and not neither" });
@@ -32,10 +36,13 @@ export const gocryptfsReverseOptions = gocryptfsOptions.extend({
 export const gocryptfsReverse = definePreset("preset:gocryptfsReverse", gocryptfsReverseOptions, (options) => {
   const target: FsTarget = options.target ?? (options.transport === "ssh" ? { ssh: options.remote! } : { sshfs: options.remote! });
   const { source, password, plaintextNames, deterministicNames, exclude, excludeFrom, keepConfigAt } = options;
+  const { drill, ...verify } = options.verify;
+  const { every, maxAge, overlap, maxWait, tripwire, notify } = options;
   return [
     targetPlugin(target),
     gocryptfs({ source, password, plaintextNames, deterministicNames, exclude, excludeFrom, keepConfigAt }),
-    rsync({ source, layout: "versioned", verify: options.verify }),
+    rsync({ source, layout: "versioned", verify }),
     options.versions && retention(options.versions),
+    unattendedPlugins({ every, maxAge, overlap, maxWait, tripwire, verify: drill && { drill }, notify }),
   ];
 });

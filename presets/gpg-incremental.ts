@@ -35,14 +35,14 @@ export const gpgIncrementalOptions = tarIncrementalOptions.extend({
  * encrypted to OpenPGP public keys. Restorable with gpg and tar alone (`cryptkeep recipe`).
  */
 export const gpgIncremental = definePreset("preset:gpgIncremental", gpgIncrementalOptions, (options) => {
-  const { every, maxAge, overlap, tripwire, verify, notify } = options;
+  const { every, maxAge, overlap, maxWait, tripwire, verify, notify } = options;
   const { target, recipients, identity, signing, retention: policy, ...sync } = withoutUnattended(options);
   return [
     storeFor(target),
     openpgpEncryption({ recipients, identity, signing }),
     tarIncremental(sync),
     policy && retention(policy),
-    unattendedPlugins({ every, maxAge, overlap, tripwire, verify, notify }),
+    unattendedPlugins({ every, maxAge, overlap, maxWait, tripwire, verify, notify }),
   ];
 });
 

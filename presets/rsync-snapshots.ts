@@ -3,6 +3,7 @@ import { definePreset } from "../core/config/define.js";
 import { retention } from "../plugins/retention/index.js";
 import { retentionSchema } from "../plugins/retention/policy.js";
 import { rsync } from "../plugins/sync/rsync/plugin.js";
+import { presetUnattendedOptions, unattendedPlugins, withoutUnattended } from "../plugins/unattended/preset-options.js";
 import { fsTargetSchema, targetPlugin, WITHOUT_HARD_LINKS } from "../plugins/transport/target-option.js";
 
 export const rsyncSnapshotsOptions = z.strictObject({
@@ -18,6 +19,8 @@ export const rsyncSnapshotsOptions = z.strictObject({
   excludeFrom: z.string().min(1).optional(),
   /** Which snapshots `cryptkeep prune` keeps. */
   retention: retentionSchema.optional(),
+  /** Running unattended: every, maxAge, overlap, tripwire, verify.drill, notify (docs/unattended.md). */
+  ...presetUnattendedOptions,
 }).superRefine((options, ctx) => {
   const kind = Object.keys(options.target)[0]!;
   if (WITHOUT_HARD_LINKS.includes(kind)) {
@@ -29,8 +32,13 @@ export const rsyncSnapshotsOptions = z.strictObject({
  * Seed 003's rsync part: a full, hard-linked snapshot per run (rsync --link-dest), no encryption
  * layer of its own, for a target that is already encrypted (a LUKS container, an encrypted disk).
  */
-export const rsyncSnapshots = definePreset("preset:rsyncSnapshots", rsyncSnapshotsOptions, (options) => [
-  targetPlugin(options.target),
-  rsync({ source: options.source, layout: "snapshots", name: options.name, exclude: options.exclude, excludeFrom: options.excludeFrom }),
-  options.retention && retention(options.retention),
-]);
+export const rsyncSnapshots = definePreset("preset:rsyncSnapshots", rsyncSnapshotsOptions, (options) => {
+  const { every, maxAge, overlap, maxWait, tripwire, verify, notify } = options;
+  const { target, retention: policy, ...sync } = withoutUnattended(options);
+  return [
+    targetPlugin(target),
+    rsync({ ...sync, layout: "snapshots" }),
+    policy && retention(policy),
+    unattendedPlugins({ every, maxAge, overlap, maxWait, tripwire, verify, notify }),
+  ];
+});

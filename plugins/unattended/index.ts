@@ -15,6 +15,7 @@ export function unattendedSettings(options: UnattendedOptions): UnattendedSettin
     maxAge: options.maxAge,
     maxAgeMs: options.maxAge ? parseDuration(options.maxAge) : undefined,
     overlap: options.overlap,
+    maxWaitMs: parseDuration(options.maxWait)!,
     tripwire: options.tripwire,
     drill: drill && { every: drill.every, everyMs: parseDuration(drill.every)!, sample: drill.sample },
   };

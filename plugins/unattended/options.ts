@@ -17,6 +17,8 @@ export const unattendedOptions = z.strictObject({
   maxAge: duration.optional(),
   /** When another run holds the job's lock: "skip" (exit 3, state skipped), "wait" for it, or "fail" (exit 1). @default "skip" */
   overlap: z.enum(["skip", "wait", "fail"]).default("skip"),
+  /** With overlap "wait": how long to wait for the other run before giving up (skipped, exit 3). @default "6h" */
+  maxWait: duration.default("6h"),
   /**
    * Refuse to back up or prune when the source is missing, or holds fewer than `minFileRatio` of
    * the newest snapshot's files (a vanished mount, a wipe). `false` turns it off. @default { minFileRatio: 0.5 }
@@ -38,10 +40,13 @@ export type UnattendedOptions = z.output<typeof unattendedOptions>;
  * The same keys for a preset's options, without defaults (so a preset can tell whether any was
  * given), plus `notify`: notification plugins for this job only.
  */
+export const drillSchema = unattendedOptions.shape.verify.unwrap().shape.drill;
+
 export const unattendedPresetOptions = {
   every: unattendedOptions.shape.every,
   maxAge: unattendedOptions.shape.maxAge,
   overlap: unattendedOptions.shape.overlap.unwrap().optional(),
+  maxWait: unattendedOptions.shape.maxWait.unwrap().optional(),
   tripwire: unattendedOptions.shape.tripwire.unwrap().optional(),
   verify: unattendedOptions.shape.verify,
 };

@@ -16,14 +16,22 @@ export async function checkTripwire(ctx: RunContext, engine: Engine, minFileRati
     ctx.log.warn(`tripwire not checked (--allow-shrink)`);
     return;
   }
+  if (ctx.dryRun) return;
   const info = await stat(source.path).catch(() => undefined);
   if (!info?.isDirectory()) throw messages.tripwireSourceMissing(ctx.job, source.path);
-  const newest = (await engine.service("repository").list(ctx)).filter((s) => s.complete).at(-1);
+  const newest = await newestCount(ctx, engine);
   if (!newest || newest.files === 0) return;
-  const now = await source.countFiles();
+  const now = await source.countFiles(ctx);
   if (now < newest.files * minFileRatio) {
-    throw messages.tripwireShrunk(ctx.job, source.path, now, newest.files, newest.id, percent(minFileRatio));
+    throw messages.tripwireShrunk(ctx.job, source.path, now, newest.files, newest.snapshot, percent(minFileRatio));
   }
+}
+
+async function newestCount(ctx: RunContext, engine: Engine): Promise<{ snapshot: string; files: number } | undefined> {
+  const source = engine.service("source");
+  if (source.lastCount) return source.lastCount(ctx);
+  const newest = (await engine.service("repository").list(ctx)).filter((s) => s.complete).at(-1);
+  return newest && { snapshot: newest.id, files: newest.files };
 }
 
 const percent = (ratio: number) => `${Math.round(ratio * 100)}%`;

@@ -11,11 +11,13 @@ export const BIN = join(ROOT, "bin/cryptkeep.js");
 export interface CliResult { exitCode: number; stdout: string; stderr: string }
 
 /** Runs the real, built CLI (npm test builds first) as a user would, without a terminal. */
-export async function cli(ws: Workspace, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const result = await execa("node", [BIN, ...args], {
+export async function cli(ws: Workspace, args: string[], env: Record<string, string> = {}, onStderr?: (chunk: string) => void): Promise<CliResult> {
+  const child = execa("node", [BIN, ...args], {
     cwd: ws.dir, reject: false, stdin: "ignore",
     env: { XDG_CACHE_HOME: ws.cache, CK_PASSPHRASE: ws.passphrase, ...env },
   });
+  if (onStderr) child.stderr?.on("data", (chunk: Buffer) => onStderr(chunk.toString()));
+  const result = await child;
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 

@@ -145,5 +145,5 @@ describe("gocryptfsReverse: failures, mount/umount and the manual recipe", () =>
     await must(ws, ["backup", "documents"]);
     expect((await run(ws, ["verify", "documents"])).exitCode).toBe(0);
     expect(await mountsUnder(ws.dir)).toEqual([]);
-  }, 300_000);
+  }, 300_000); // 300 MB encrypted, sent twice and hashed on both sides: minutes on a loaded 2-core machine
 });

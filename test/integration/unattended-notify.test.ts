@@ -27,10 +27,11 @@ describe("unattended: notifications, honest run states, overlap policy, metrics"
   let ws: Workspace;
   let server: Awaited<ReturnType<typeof startHttpRecorder>>;
   let mail: Awaited<ReturnType<typeof recordingSendmail>>;
-  const env = () => ({ PATH: `${mail.bin}:${process.env.PATH}` });
+  const TOKEN = "tk_secret_ping_token_4711";
+  const env = () => ({ PATH: `${mail.bin}:${process.env.PATH}`, CK_PING_TOKEN: `Bearer ${TOKEN}` });
   const pings = (from: number) => server.requests.slice(from);
-  const backup = async (args: string[] = []) => {
-    const result = await cli(ws, ["backup", "documents", "--json", ...args], env());
+  const backup = async (args: string[] = [], onStderr?: (chunk: string) => void) => {
+    const result = await cli(ws, ["backup", "documents", "--json", ...args], env(), onStderr);
     return { result, report: json<RunJson>(result) };
   };
 
@@ -40,7 +41,7 @@ describe("unattended: notifications, honest run states, overlap policy, metrics"
     ws = await workspace({
       plugins: ["httpPing", "email", "notifyCommand"],
       extra: `overlap: "skip", notify: [notifyCommand({ command: "echo \\"$CRYPTKEEP_EVENT $CRYPTKEEP_JOB $CRYPTKEEP_STATE $CRYPTKEEP_EXIT_CODE\\" >> command.log" })],`,
-      top: `notify: [httpPing({ url: "${server.url}/ping/check-1", retries: 1, timeout: 5 }), email({ to: "admin@example.com", from: "backup@example.com", on: ["failure"] })],`,
+      top: `notify: [httpPing({ url: "${server.url}/ping/check-1", retries: 1, timeout: 5, headers: { Authorization: { env: "CK_PING_TOKEN" } } }), email({ to: "admin@example.com", from: "backup@example.com", on: ["failure"] })],`,
     });
     for (let i = 0; i < 10; i++) await writeFile(join(ws.source, `file-${i}.txt`), `content ${i}\n`);
   });
@@ -56,6 +57,9 @@ describe("unattended: notifications, honest run states, overlap policy, metrics"
     const got = pings(from);
     expect(got.map((r) => `${r.method} ${r.path}`)).toEqual(["POST /ping/check-1/start", "POST /ping/check-1/0"]);
     expect(got[0]!.body).toContain("backup of 'documents' started");
+    // The token from the environment goes in the header only: never in the body, the output or the log.
+    expect(got.map((r) => r.authorization)).toEqual([`Bearer ${TOKEN}`, `Bearer ${TOKEN}`]);
+    expect([result.stdout, result.stderr, ...got.map((r) => r.body)].join("\n")).not.toContain(TOKEN);
     expect(got[1]!.body).toMatch(/^backup of 'documents' succeeded \(state success, exit 0\): snapshot \S+ \(full\), 10 files/);
     expect(got[1]!.body).toContain("last lines of the log:");
     // The job's own notifiers first, then those of the top-level `notify`.
@@ -120,14 +124,32 @@ describe("unattended: notifications, honest run states, overlap policy, metrics"
   it("overlap wait: the run waits for the other run's lock, then backs up", async () => {
     await writeFile(ws.config, (await readFile(ws.config, "utf8")).replace(`overlap: "fail"`, `overlap: "wait"`));
     await writeFile(lockFile(ws), JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString(), command: "backup" }) + "\n");
-    const started = Date.now();
-    const release = setTimeout(() => void rm(lockFile(ws), { force: true }), 2500);
-    const { result, report } = await backup();
-    clearTimeout(release);
+    // The other run ends 1.5 s after this one has said it waits.
+    let waitingSince = 0;
+    const { result, report } = await backup([], (chunk) => {
+      if (waitingSince || !chunk.includes("waiting for it to finish (overlap: wait)")) return;
+      waitingSince = Date.now();
+      setTimeout(() => void rm(lockFile(ws), { force: true }), 1500);
+    });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(report.jobs[0]!.state).toBe("success");
+    expect(waitingSince).toBeGreaterThan(0);
     expect(result.stderr).toContain("waiting for it to finish (overlap: wait)");
-    expect(Date.now() - started).toBeGreaterThan(2000);
+  });
+
+  it("overlap wait gives up after maxWait: skipped, exit 3, the lock left to its owner", async () => {
+    await writeFile(ws.config, (await readFile(ws.config, "utf8")).replace(`overlap: "wait"`, `overlap: "wait", maxWait: "2s"`));
+    await writeFile(lockFile(ws), JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString(), command: "backup" }) + "\n");
+    try {
+      const { result, report } = await backup();
+      expect(result.exitCode, result.stderr).toBe(3);
+      expect(report.jobs[0]).toMatchObject({ state: "skipped", error: { code: "LOCKED" } });
+      expect(result.stderr).toContain("gave up waiting after 2 s (overlap: wait, maxWait)");
+      expect(JSON.parse(await readFile(lockFile(ws), "utf8"))).toMatchObject({ pid: process.pid });
+    } finally {
+      await rm(lockFile(ws), { force: true });
+      await writeFile(ws.config, (await readFile(ws.config, "utf8")).replace(`, maxWait: "2s"`, ""));
+    }
   });
 
   it("a notifier that cannot be reached is retried, logged and reported, and the backup's result stands", async () => {

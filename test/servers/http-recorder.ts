@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export interface RecordedRequest { method: string; path: string; body: string }
+export interface RecordedRequest { method: string; path: string; body: string; authorization?: string }
 
 /**
  * A throwaway HTTP server on 127.0.0.1 that records every request (a healthchecks / Uptime Kuma /
@@ -14,7 +14,7 @@ export async function startHttpRecorder(): Promise<{ url: string; requests: Reco
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      requests.push({ method: req.method ?? "", path: req.url ?? "", body: Buffer.concat(chunks).toString("utf8") });
+      requests.push({ method: req.method ?? "", path: req.url ?? "", body: Buffer.concat(chunks).toString("utf8"), authorization: req.headers.authorization });
       if (failing.n > 0) {
         failing.n--;
         res.writeHead(failing.status).end("no");

@@ -26,7 +26,8 @@ export function registerBackup(program: Command, load: AppLoader): void {
       process.exitCode = await runJobs<BackupResult>(app, jobs, "backup", async (engine) => {
         watch.begin(engine);
         const overlap = unattendedOf(engine)?.overlap ?? "skip";
-        const run = app.session(engine, "backup", opts, { lock: true, connect: true, waitForLock: overlap === "wait" }, async (ctx) => {
+        const waitForLock = overlap === "wait" ? unattendedOf(engine)!.maxWaitMs : undefined;
+        const run = app.session(engine, "backup", opts, { lock: true, connect: true, waitForLock }, async (ctx) => {
           await watch.started(engine);
           await engine.hooks.beforeBackup.promise(ctx);
           const summary = await engine.hooks.backup.promise(ctx);

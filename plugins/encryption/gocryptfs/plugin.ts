@@ -26,6 +26,7 @@ export const gocryptfs = definePlugin(PLUGIN_NAME, gocryptfsOptions, (engine, op
 
   const cipher: FolderCipher = {
     description: "gocryptfs",
+    ownFiles: [REVERSE_CONF],
     encryptedSource: () => {
       if (!reverseView) throw new Error("the encrypted view is opened by the open hook (gocryptfs)");
       return reverseView;

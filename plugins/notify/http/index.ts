@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { definePlugin } from "../../../core/config/define.js";
-import type { Notifier, RunEvent } from "../../../core/types.js";
+import { secretSourceSchema } from "../../../core/secret.js";
+import type { NotifyIO, Notifier, RunEvent } from "../../../core/types.js";
 import { eventKinds, eventText } from "../events.js";
 import { postWithRetries } from "./post.js";
 
@@ -17,6 +18,11 @@ export const httpPingOptions = z.strictObject({
   urls: z.strictObject({ start: z.url().optional(), success: z.url().optional(), failure: z.url().optional(), skipped: z.url().optional() }).optional(),
   /** Events to send. @default ["start", "success", "failure", "skipped"] */
   on: z.array(eventKinds).default(["start", "success", "failure", "skipped"]),
+  /**
+   * Extra request headers, e.g. ntfy's or a proxy's token: { Authorization: { env: "NTFY_AUTH" } }.
+   * A value is text, or a secret source (env, file, command), resolved at each event and redacted.
+   */
+  headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~\w-]+$/, "a header name: letters, digits and -"), z.union([z.string(), secretSourceSchema])).default({}),
   /** Seconds one attempt may take. @default 10 */
   timeout: z.number().positive().default(10),
   /** Further attempts after a failed one (1 s, then 2 s, ... apart). @default 2 */
@@ -34,6 +40,12 @@ function addressFor(options: z.output<typeof httpPingOptions>, event: RunEvent):
   return `${base}/${event.exitCode ?? 1}`;
 }
 
+async function headerValues(given: z.output<typeof httpPingOptions>["headers"], io: NotifyIO): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(given)) out[name] = typeof value === "string" ? value : (await io.secret(value)).reveal();
+  return out;
+}
+
 /**
  * Pings an HTTP endpoint on each event: healthchecks.io, Uptime Kuma push monitors, ntfy topics.
  * The body (text/plain) is the outcome and the redacted log tail. Node's own fetch; no curl.
@@ -42,10 +54,11 @@ export const httpPing = definePlugin(PLUGIN_NAME, httpPingOptions, (engine, opti
   const notifier: Notifier = {
     description: `HTTP ping ${new URL(options.url ?? Object.values(options.urls ?? {})[0]!).host}`,
     events: options.on,
-    async send(event) {
+    async send(event, io) {
       const url = addressFor(options, event);
       if (!url) return;
-      await postWithRetries(url, eventText(event), { timeoutMs: options.timeout * 1000, retries: options.retries });
+      const headers = await headerValues(options.headers, io);
+      await postWithRetries(url, eventText(event), { timeoutMs: options.timeout * 1000, retries: options.retries, headers });
     },
   };
   engine.hooks.notifiers.tap(PLUGIN_NAME, (list) => list.push(notifier));

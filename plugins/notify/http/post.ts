@@ -5,14 +5,14 @@ import { setTimeout as sleep } from "node:timers/promises";
  * a 4xx is not (the address is wrong). Throws the last problem, naming the host, never the path
  * (check URLs carry their token in the path).
  */
-export async function postWithRetries(url: string, body: string, opts: { timeoutMs: number; retries: number }): Promise<void> {
+export async function postWithRetries(url: string, body: string, opts: { timeoutMs: number; retries: number; headers?: Record<string, string> }): Promise<void> {
   const host = new URL(url).host;
   let last = "";
   for (let attempt = 0; attempt <= opts.retries; attempt++) {
     if (attempt > 0) await sleep(1000 * 2 ** (attempt - 1));
     try {
       const response = await fetch(url, {
-        method: "POST", body, headers: { "content-type": "text/plain; charset=utf-8", "user-agent": "cryptkeep" },
+        method: "POST", body, headers: { "content-type": "text/plain; charset=utf-8", "user-agent": "cryptkeep", ...opts.headers },
         signal: AbortSignal.timeout(opts.timeoutMs),
       });
       await response.arrayBuffer().catch(() => undefined);

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { posix } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
@@ -40,6 +41,7 @@ export class SftpStore implements Store {
   #auth: SftpAuth = {};
   #lost: string | undefined;
   readonly #madeDirs = new Set<string>();
+  readonly #reading = new Set<Readable>();
 
   constructor(readonly endpoint: SftpEndpoint) {
     this.description = `sftp://${endpoint.user}@${endpoint.host}:${endpoint.port}/${endpoint.path.replace(/^\//, "")}`;
@@ -52,6 +54,11 @@ export class SftpStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Read streams still open (a reader that stopped early) are ended first: ssh2 would fail their
+    // pending requests with "No response from server" once the session is gone.
+    const reading = [...this.#reading];
+    for (const stream of reading) stream.destroy();
+    await Promise.all(reading.map((stream) => (stream.closed ? undefined : once(stream, "close").catch(() => undefined))));
     const client = this.#client;
     this.#client = undefined;
     this.#sftp = undefined;
@@ -84,7 +91,13 @@ export class SftpStore implements Store {
   async get(name: string): Promise<Readable> {
     const path = this.#path(name);
     await this.#retrying(() => this.#connected().stat(path), name);
-    return this.#session().createReadStream(path, { highWaterMark: 256 * 1024 });
+    const stream = this.#session().createReadStream(path, { highWaterMark: 256 * 1024 });
+    this.#reading.add(stream);
+    stream.once("close", () => this.#reading.delete(stream));
+    // Readers get errors through their own listeners (pipeline, for await); this one only keeps an
+    // abandoned stream's late error from ending the process.
+    stream.on("error", () => undefined);
+    return stream;
   }
 
   async list(prefix: string): Promise<{ name: string; size: number }[]> {

@@ -3,7 +3,10 @@ import type { RunContext } from "../../../core/types.js";
 import { MARKER } from "./layout.js";
 import type { TargetFs } from "./target-fs.js";
 
-export interface RsyncMarker { format: string; job: string; layout: string; created: string; firstBackup?: string; lastBackup?: string; note?: string }
+export interface RsyncMarker { format: string; job: string; layout: string; created: string; firstBackup?: string; lastBackup?: string; note?: string;
+  /** Regular files in the source at the newest backup, for the tripwire (only kept when it is on). */
+  lastCount?: { snapshot: string; files: number };
+}
 
 export async function readMarker(ctx: RunContext, fs: TargetFs): Promise<RsyncMarker | undefined> {
   const text = await fs.readText(ctx, MARKER);
@@ -33,7 +36,8 @@ export async function claimTarget(ctx: RunContext, fs: TargetFs, layout: string)
   return fresh;
 }
 
-export async function recordBackup(ctx: RunContext, fs: TargetFs, marker: RsyncMarker, when: Date): Promise<void> {
+export async function recordBackup(ctx: RunContext, fs: TargetFs, marker: RsyncMarker, when: Date, lastCount?: RsyncMarker["lastCount"]): Promise<void> {
   if (ctx.dryRun) return;
-  await fs.writeText(ctx, MARKER, JSON.stringify({ ...marker, firstBackup: marker.firstBackup ?? when.toISOString(), lastBackup: when.toISOString() }, null, 2) + "\n");
+  const updated: RsyncMarker = { ...marker, firstBackup: marker.firstBackup ?? when.toISOString(), lastBackup: when.toISOString(), lastCount };
+  await fs.writeText(ctx, MARKER, JSON.stringify(updated, null, 2) + "\n");
 }

@@ -14,6 +14,8 @@ import { deepDue, recordDeep, summary, verifyChecksums, verifyDeep } from "./ver
 import { verifySnapshot } from "./verify-snapshot.js";
 import { rsyncRecipe } from "./recipe.js";
 import { mountView } from "./mount.js";
+import { countWithRsync } from "./count-source.js";
+import { runRsyncDrill } from "./drill.js";
 import { releaseViews } from "./views.js";
 
 const PLUGIN_NAME = "sync:rsync";
@@ -63,6 +65,14 @@ export const rsync = definePlugin(PLUGIN_NAME, rsyncOptions, (engine, given) => 
     return [...[...options.exclude, ...own].map((p) => `--exclude=${p}`), ...(excludeFrom ? [`--exclude-from=${excludeFrom}`] : [])];
   };
 
+  const countArgs = (ctx: RunContext) => {
+    const own = cipher()?.ownFiles;
+    return own ? own.map((name) => `--exclude=/${name}`) : rsyncArgs(ctx);
+  };
+  const countSource = (ctx: RunContext) => countWithRsync(ctx, source, countArgs(ctx));
+  engine.provide("source", { path: source, countFiles: countSource, lastCount: async (ctx) => (await readMarker(ctx, fs()))?.lastCount });
+  const tripwireOn = () => engine.hasService("unattended") && engine.service("unattended").tripwire !== false;
+
   engine.hooks.backup.tapPromise(PLUGIN_NAME, async (ctx) => {
     const target = fs();
     const marker = await claimTarget(ctx, target, options.layout);
@@ -71,7 +81,9 @@ export const rsync = definePlugin(PLUGIN_NAME, rsyncOptions, (engine, given) => 
     const result = options.layout === "versioned"
       ? await backupVersioned(ctx, target, from, rsyncArgs(ctx))
       : await backupSnapshot(ctx, target, options, from, rsyncArgs(ctx));
-    await recordBackup(ctx, target, marker, new Date());
+    // Without a cipher rsync's own count is the source's; through gocryptfs it also counts gocryptfs's files.
+    const files = tripwireOn() ? (cipher() ? await countSource(ctx) : result.sourceFiles) : undefined;
+    await recordBackup(ctx, target, marker, new Date(), files === undefined ? undefined : { snapshot: result.snapshot, files });
     return result;
   });
 
@@ -110,6 +122,8 @@ export const rsync = definePlugin(PLUGIN_NAME, rsyncOptions, (engine, given) => 
     }
     return summary(started, files, compared, problems);
   });
+
+  engine.hooks.drill.tapPromise(PLUGIN_NAME, (ctx, request) => runRsyncDrill(ctx, fs(), options, cipher(), source, request));
 
   engine.hooks.mount.tapPromise(PLUGIN_NAME, (ctx, request) => mountView(ctx, fs(), options, cipher(), request));
   engine.hooks.unmount.tapPromise(PLUGIN_NAME, (ctx, request) => releaseViews(ctx, request.dir));

@@ -1,4 +1,3 @@
-import { randomInt } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { lstat, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -8,6 +7,7 @@ import { pipeline } from "node:stream/promises";
 import { messageOf } from "../../../core/errors.js";
 import { messages } from "../../../core/messages.js";
 import { PREFIX } from "../../../core/paths.js";
+import { randomSample } from "../../../core/random-sample.js";
 import type { CommandSpec, StreamingCommand } from "../../../core/runner.js";
 import type { Cipher, DrillRequest, DrillSummary, RunContext, Store, VerifyProblem } from "../../../core/types.js";
 import type { ManifestFile } from "./index/index.js";
@@ -38,7 +38,7 @@ export async function runDrill(ctx: RunContext, deps: DrillDeps, request: DrillR
   const chain = deps.repository.chain(complete, newest.id);
   const manifests: Manifest[] = [];
   for (const snapshot of chain) manifests.push(await deps.repository.readManifest(ctx, snapshot.id));
-  const sample = pick(manifests.at(-1)!.files.filter((f) => f.type === "file"), request.sample);
+  const sample = randomSample(manifests.at(-1)!.files.filter((f) => f.type === "file"), request.sample);
   ctx.step(`drill: restore ${sample.length} random file(s) of ${newest.id} with gpg and tar into a temp folder`);
 
   const work = await mkdtemp(join(tmpdir(), `${PREFIX}drill-`));
@@ -121,14 +121,4 @@ async function differsFromSource(source: string, file: ManifestFile): Promise<bo
 async function changedInSource(source: string, file: ManifestFile): Promise<boolean> {
   const live = await lstat(join(source, file.path)).catch(() => undefined);
   return !live?.isFile() || live.size !== file.size || Math.floor(live.mtimeMs / 1000) !== Math.floor(file.mtime / 1000);
-}
-
-/** Up to `count` distinct entries, uniformly at random. */
-function pick<T>(items: T[], count: number): T[] {
-  const copy = [...items];
-  for (let i = 0; i < Math.min(count, copy.length); i++) {
-    const j = i + randomInt(copy.length - i);
-    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-  }
-  return copy.slice(0, count);
 }
