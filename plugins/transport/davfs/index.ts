@@ -21,7 +21,10 @@ const PLUGIN_NAME = "transport:davfs";
  */
 export const davfs = definePlugin(PLUGIN_NAME, davfsOptions, (engine, options) => {
   let localPath: string | undefined;
-  const target: Target = { description: `WebDAV ${options.url} (davfs2)`, get localPath() { return localPath; }, ssh: undefined, keepsModificationTimes: false,
+  const target: Target = {
+    description: `WebDAV ${options.url} (davfs2)`, get localPath() { return localPath; }, ssh: undefined,
+    // The server sets its own times (mod_dav); davfs2 remembers ours only while mounted.
+    keepsModificationTimes: false,
     recipeMount: (dir) => ({
       mount: [`mount -t davfs ${shellQuote(options.url)} ${dir}   # as root; asks for the user (${options.user}) and the password`],
       unmount: `umount ${dir}`,
