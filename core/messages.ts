@@ -175,6 +175,9 @@ export const messages = {
     e("DAVFS_NEEDS_ROOT", `a davfs target needs root (davfs2 mounts only for root here), but cryptkeep runs as ${user} (uid ${uid})`,
       "run this job as root (sudo, or root's crontab), or choose a target that needs no root: sftp or s3 (gpgIncremental), sshfs or s3fs (gocryptfsReverse)",
       ExitCode.usage),
+  planCannotReadMount: (target: string) =>
+    e("PLAN_CANNOT_READ_TARGET", `plan mounts nothing, so it cannot read what is at ${target} (the snapshots a backup would build on)`,
+      "'cryptkeep doctor JOB' checks the server and the credentials without writing; 'cryptkeep snapshots JOB' mounts and lists what is there"),
   uploadIncomplete: (target: string, problems: string[]) =>
     e("UPLOAD_INCOMPLETE", `after unmounting, ${target} does not hold every file written: ${problems.slice(0, 10).join("; ")}${problems.length > 10 ? "; ..." : ""}`,
       "the backup on the server is incomplete: run it again (the next run removes the unfinished snapshot) and check the server's free space"),
