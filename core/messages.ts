@@ -123,10 +123,10 @@ export const messages = {
       "use transport sshfs, davfs or s3fs, or the gpgIncremental preset", ExitCode.usage),
   mountFailed: (what: string, mountPoint: string, detail: string) =>
     e("MOUNT_FAILED", `could not mount ${what} at ${mountPoint}: ${detail}`,
-      "check that /dev/fuse exists and that the server is reachable ('cryptkeep doctor JOB')"),
-  unmountFailed: (mountPoint: string, detail: string) =>
+      "check the address, the credentials and that the server is up, and that /dev/fuse exists; 'cryptkeep doctor JOB' checks without writing"),
+  unmountFailed: (mountPoint: string, detail: string, command = `fusermount -u ${mountPoint}`) =>
     e("UNMOUNT_FAILED", `could not unmount ${mountPoint}: ${detail}`,
-      `close programs that use it (fuser -m ${mountPoint}), then run: fusermount -u ${mountPoint}`),
+      `close programs that use it (fuser -m ${mountPoint}), then run: ${command} (the next run also tries)`),
   connectionLost: (target: string, detail: string) =>
     e("CONNECTION_LOST", `the connection to ${target} was lost during the run: ${detail}`,
       "nothing unfinished was recorded as complete; check the network and the server, then run the command again (it resumes)"),
@@ -171,8 +171,13 @@ export const messages = {
     e("IDENTITY_KEY_UNUSABLE", `the ssh identity file could not be used: ${detail}`, "check the passphrase source of identityFile (passphrase: {...}), or that the file is an ssh private key"),
   sshAgentMissing: () =>
     e("SSH_AGENT_MISSING", "agent: true, but SSH_AUTH_SOCK is not set (no ssh-agent)", "start ssh-agent and ssh-add the key, or set identityFile", ExitCode.usage),
-  remoteMountFailed: (tool: string, target: string, detail: string) =>
-    e("MOUNT_FAILED", `${tool} could not mount ${target}: ${detail}`, "check the URL, the credentials and that the server is up; 'cryptkeep doctor JOB' checks without writing"),
+  davfsNeedsRoot: (user: string, uid: number) =>
+    e("DAVFS_NEEDS_ROOT", `a davfs target needs root (davfs2 mounts only for root here), but cryptkeep runs as ${user} (uid ${uid})`,
+      "run this job as root (sudo, or root's crontab), or choose a target that needs no root: sftp or s3 (gpgIncremental), sshfs or s3fs (gocryptfsReverse)",
+      ExitCode.usage),
+  planCannotReadMount: (target: string) =>
+    e("PLAN_CANNOT_READ_TARGET", `plan mounts nothing, so it cannot read what is at ${target} (the snapshots a backup would build on)`,
+      "'cryptkeep doctor JOB' checks the server and the credentials without writing; 'cryptkeep snapshots JOB' mounts and lists what is there"),
   uploadIncomplete: (target: string, problems: string[]) =>
     e("UPLOAD_INCOMPLETE", `after unmounting, ${target} does not hold every file written: ${problems.slice(0, 10).join("; ")}${problems.length > 10 ? "; ..." : ""}`,
       "the backup on the server is incomplete: run it again (the next run removes the unfinished snapshot) and check the server's free space"),
@@ -240,6 +245,6 @@ function indent(text: string): string {
 
 function debianPackage(tool: string): string {
   const packages: Record<string, string> = { gpg: "gnupg", "mkfs.ext4": "e2fsprogs", sshfs: "sshfs", zstd: "zstd", "gocryptfs-xray": "gocryptfs", fusermount: "fuse3", ssh: "openssh-client",
-    cryptsetup: "cryptsetup-bin", e2fsck: "e2fsprogs", resize2fs: "e2fsprogs", fstrim: "util-linux", dmsetup: "dmsetup" };
+    cryptsetup: "cryptsetup-bin", e2fsck: "e2fsprogs", resize2fs: "e2fsprogs", fstrim: "util-linux", dmsetup: "dmsetup", "mount.davfs": "davfs2" };
   return packages[tool] ?? tool;
 }

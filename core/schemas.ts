@@ -18,3 +18,35 @@ export const byteSize = z.union([z.int().positive(), z.string()]).transform((val
   }
   return Math.round(Number(match[1]) * SIZE_UNITS[match[2]!.toLowerCase()]!);
 });
+
+type OneKey<T extends Record<string, z.ZodType>, io extends "in" | "out"> = {
+  [K in keyof T]: { [P in K]: io extends "in" ? z.input<T[K]> : z.output<T[K]> };
+}[keyof T];
+
+/**
+ * An object with exactly one key that names its kind ({ sftp: {...} }, { local: "..." }). Only
+ * that kind's schema checks the value, so a mistake is reported at its own path
+ * (target.sftp.port), not as "no variant matched". `unknownKind` words the error for another key.
+ */
+export function oneKeyOf<T extends Record<string, z.ZodType>>(variants: T, unknownKind?: (kind: string) => string): z.ZodType<OneKey<T, "out">, OneKey<T, "in">> {
+  const kinds = Object.keys(variants);
+  return z.unknown().transform((value, ctx) => {
+    const keys = value && typeof value === "object" && !Array.isArray(value) ? Object.keys(value) : [];
+    if (keys.length !== 1) {
+      ctx.addIssue({ code: "custom", message: `expected one of ${kinds.map((k) => `{ ${k}: ... }`).join(", ")}`, input: value });
+      return z.NEVER;
+    }
+    const kind = keys[0]!;
+    const schema = variants[kind];
+    if (!schema) {
+      ctx.addIssue({ code: "custom", message: unknownKind?.(kind) ?? `unknown kind '${kind}': use one of ${kinds.join(", ")}` });
+      return z.NEVER;
+    }
+    const parsed = schema.safeParse((value as Record<string, unknown>)[kind], { reportInput: true });
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [kind, ...issue.path] } as never);
+      return z.NEVER;
+    }
+    return { [kind]: parsed.data } as OneKey<T, "out">;
+  }) as unknown as z.ZodType<OneKey<T, "out">, OneKey<T, "in">>;
+}

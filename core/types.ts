@@ -115,6 +115,13 @@ export interface Target {
    * (a LUKS container): shell lines that make ./backup hold it, and lines that undo them.
    */
   readonly recipe?: { reach: string[]; leave: string[]; notes: string[] };
+  /**
+   * false when the target does not keep files' modification times (davfs2: the server sets its
+   * own), so a sync must compare files by content instead. @default true
+   */
+  readonly keepsModificationTimes?: boolean;
+  /** Shell lines that mount this target at `dir` by hand, and the one that unmounts it (for `cryptkeep recipe`). */
+  recipeMount?(dir: string): { mount: string[]; unmount: string };
 }
 
 /**

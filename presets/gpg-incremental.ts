@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { definePreset } from "../core/config/define.js";
 import { secretSourceSchema } from "../core/secret.js";
+import { oneKeyOf } from "../core/schemas.js";
 import { openpgpEncryption, openpgpOptions } from "../plugins/encryption/openpgp/plugin.js";
 import { retention } from "../plugins/retention/index.js";
 import { retentionSchema } from "../plugins/retention/policy.js";
@@ -16,13 +17,7 @@ import { presetUnattendedOptions, unattendedPlugins, withoutUnattended } from ".
 
 export const gpgIncrementalOptions = tarIncrementalOptions.extend({
   /** Where the encrypted volumes go: a local folder, an SFTP server or an S3 bucket. */
-  target: z.union([
-    z.strictObject({ local: z.string().min(1) }),
-    z.strictObject({ sftp: sftpOptions }),
-    z.strictObject({ s3: s3Options }),
-    z.strictObject({ davfs: davfsOptions }),
-    z.strictObject({ s3fs: s3fsOptions }),
-  ]),
+  target: oneKeyOf({ local: z.string().min(1), sftp: sftpOptions, s3: s3Options, davfs: davfsOptions, s3fs: s3fsOptions }),
   /** Armored OpenPGP public key files; backups need no secret. */
   recipients: z.array(z.string().min(1)).min(1, "at least one recipient key file is needed"),
   /** Private key (and passphrase) for restore and verify. */

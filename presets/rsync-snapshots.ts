@@ -4,12 +4,12 @@ import { retention } from "../plugins/retention/index.js";
 import { retentionSchema } from "../plugins/retention/policy.js";
 import { rsync } from "../plugins/sync/rsync/plugin.js";
 import { presetUnattendedOptions, unattendedPlugins, withoutUnattended } from "../plugins/unattended/preset-options.js";
-import { fsTargetSchema, targetPlugin } from "../plugins/transport/target-option.js";
+import { fsTargetSchema, targetPlugin, WITHOUT_HARD_LINKS } from "../plugins/transport/target-option.js";
 
 export const rsyncSnapshotsOptions = z.strictObject({
   /** Folder to back up. */
   source: z.string().min(1),
-  /** { local: "/mnt/backup" }, { sshfs: {...remote} } or { ssh: {...remote} }: it must already be encrypted (a LUKS volume, say). */
+  /** { local: "/mnt/backup" }, { sshfs: {...remote} } or { ssh: {...remote} } (not davfs or s3fs: no hard links): it must already be encrypted (a LUKS volume, say). */
   target: fsTargetSchema,
   /** Snapshot folders are <name>.<UTC time>. @default the source folder's name */
   name: z.string().regex(/^[\w.-]+$/, "use letters, digits, '.', '_' and '-'").optional(),
@@ -21,6 +21,11 @@ export const rsyncSnapshotsOptions = z.strictObject({
   retention: retentionSchema.optional(),
   /** Running unattended: every, maxAge, overlap, tripwire, verify.drill, notify (docs/unattended.md). */
   ...presetUnattendedOptions,
+}).superRefine((options, ctx) => {
+  const kind = Object.keys(options.target)[0]!;
+  if (WITHOUT_HARD_LINKS.includes(kind)) {
+    ctx.addIssue({ code: "custom", path: ["target"], input: options.target, message: `rsyncSnapshots hard-links unchanged files between snapshots (rsync --link-dest), and a ${kind} target has no hard links: use the gocryptfsReverse preset with this target, or a local, sshfs or ssh target` });
+  }
 });
 
 /**

@@ -39,7 +39,8 @@ function describe(issue: z.core.$ZodIssue, known: string[]): string {
   const got = "input" in issue ? `, got ${show(issue.input)}` : "";
   switch (issue.code) {
     case "invalid_type":
-      if (issue.input === undefined) return `missing required setting (expected ${expected(issue.expected)})`;
+      // "nonoptional": a setting another schema made required with .required().
+      if (issue.input === undefined) return issue.expected === "nonoptional" ? "missing required setting" : `missing required setting (expected ${expected(issue.expected)})`;
       return `expected ${expected(issue.expected)}${got}`;
     case "unrecognized_keys":
       return `unknown setting${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'${didYouMean(k, known)}`).join(", ")}`;

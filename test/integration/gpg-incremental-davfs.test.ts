@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readdir, readFile } from "node:fs/promises";
 import { cli, workspace, writeConfig } from "../helpers/cli.js";
+import { unprivileged } from "../helpers/failures.js";
 import { startWebDav, type WebDav } from "../servers/webdav.js";
 import { remoteTargetStory } from "./remote-target-story.js";
 
@@ -27,12 +28,28 @@ describe("gpgIncremental over davfs: what reaches the server, and failures", () 
   it("a wrong password fails the mount with a message, and doctor reports it without writing", async () => {
     const ws = await workspace();
     await writeConfig(ws, { target: davTarget() });
+    const plan = await cli(ws, ["plan", "documents"], env());
+    expect(plan.stderr).toMatch(/plan mounts nothing, so it cannot read what is at WebDAV http:\/\/127\.0\.0\.1:\d+\/dav\/ \(davfs2\)/);
     const wrong = await cli(ws, ["backup", "documents"], { CK_DAV_PASSWORD: "wrong" });
     expect(wrong.exitCode).toBe(1);
-    expect(wrong.stderr).toMatch(/davfs2 could not mount http:\/\/127\.0\.0\.1:\d+\/dav\//);
+    expect(wrong.stderr).toMatch(/could not mount http:\/\/127\.0\.0\.1:\d+\/dav\/ \(davfs2\) at \S+cryptkeep-davfs-\d+/);
     expect(wrong.stderr).not.toContain("wrong\n");
     const doctor = await cli(ws, ["doctor", "documents"], { CK_DAV_PASSWORD: "wrong" });
     expect(doctor.stdout).toMatch(/FAIL webdav: .*refused the credentials \(HTTP 401\)/);
+    expect(await readFile("/proc/self/mountinfo", "utf8")).not.toMatch(/cryptkeep-davfs-/);
+  });
+
+  it("as a user other than root, doctor and backup say that davfs needs root before anything is mounted", async () => {
+    const ws = await workspace();
+    await writeConfig(ws, { target: davTarget() });
+    const user = await unprivileged(ws);
+    const doctor = await user.run(["doctor", "documents"], env());
+    expect(doctor.exitCode).toBe(1);
+    expect(doctor.stdout).toMatch(/FAIL davfs2 mount: a davfs target needs root \(davfs2 mounts only for root here\), but cryptkeep runs as \S+ \(uid \d+\)/);
+    const backup = await user.run(["backup", "documents"], env());
+    expect(backup.exitCode).toBe(2);
+    expect(backup.stderr).toMatch(/a davfs target needs root/);
+    expect(backup.stderr).toMatch(/run this job as root .* or choose a target that needs no root/);
     expect(await readFile("/proc/self/mountinfo", "utf8")).not.toMatch(/cryptkeep-davfs-/);
   });
 });

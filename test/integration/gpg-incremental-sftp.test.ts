@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { appendFile, readFile, writeFile } from "node:fs/promises";
+import { appendFile, copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { cli, ok, scratchDir, workspace, writeConfig, type Workspace } from "../helpers/cli.js";
+import { cli, json, ok, scratchDir, workspace, writeConfig, type Workspace } from "../helpers/cli.js";
 import { startSshd, type Sshd } from "../servers/sshd.js";
 import { createSftpOnlyUser, type SftpOnlyUser } from "../servers/sftp-only-user.js";
 import { remoteTargetStory } from "./remote-target-story.js";
@@ -76,6 +76,34 @@ describe("gpgIncremental over sftp: host keys, logins and failures", () => {
       process.kill(Number(agentPid), "SIGTERM");
       await writeConfig(ws, { target: sftpTarget("root", `${sshd.dir}/vault-root`) });
     }
+  });
+
+  it("takes the target as sftp://user@host:port/path: alone (ssh-agent, ~/.ssh/known_hosts) or with { url, identityFile }; a malformed URL is a config error", async () => {
+    const url = `sftp://root@127.0.0.1:${sshd.port}${sshd.dir}/vault-root`;
+    const home = await scratchDir("cryptkeep-home-");
+    await mkdir(join(home, ".ssh"));
+    await copyFile(sshd.knownHosts, join(home, ".ssh/known_hosts"));
+    const socket = join(home, "agent.sock");
+    const agent = await execa("ssh-agent", ["-a", socket, "-s"]);
+    const agentPid = /SSH_AGENT_PID=(\d+)/.exec(agent.stdout)![1]!;
+    try {
+      await execa("ssh-add", [sshd.identityFile], { env: { SSH_AUTH_SOCK: socket } });
+      await writeFile(`${ws.source}/url.txt`, "by url\n");
+      await writeConfig(ws, { target: `{ sftp: ${JSON.stringify(url)} }` });
+      const plan = await ok(ws, ["plan", "documents"], { SSH_AUTH_SOCK: socket, HOME: home });
+      expect(plan.stdout).toContain(`log in to sftp://root@127.0.0.1:${sshd.port}${sshd.dir}/vault-root`);
+      await ok(ws, ["backup", "documents"], { SSH_AUTH_SOCK: socket, HOME: home });
+    } finally {
+      process.kill(Number(agentPid), "SIGTERM");
+    }
+    await writeConfig(ws, { target: `{ sftp: { url: ${JSON.stringify(url)}, identityFile: ${JSON.stringify(sshd.identityFile)}, knownHosts: ${JSON.stringify(sshd.knownHosts)} } }` });
+    const list = json<{ jobs: { result: unknown[] }[] }>(await ok(ws, ["snapshots", "documents", "--json"]));
+    expect(list.jobs[0]!.result.length).toBeGreaterThanOrEqual(2);
+    await writeConfig(ws, { target: `{ sftp: "sftp://root@127.0.0.1:vault" }` });
+    const malformed = await cli(ws, ["backup", "documents"]);
+    expect(malformed.exitCode).toBe(2);
+    expect(malformed.stderr).toContain("at jobs.documents.target.sftp: 'sftp://root@127.0.0.1:vault' is not an sftp URL (host:folder is scp's form): write sftp://user@host[:port]/path");
+    await writeConfig(ws, { target: sftpTarget("root", `${sshd.dir}/vault-root`) });
   });
 
   it("reads a passphrase-protected identity file with the passphrase from a secret source", async () => {

@@ -4,6 +4,7 @@ import type { Readable } from "node:stream";
 import { z } from "zod";
 import { definePlugin } from "../../../core/config/define.js";
 import type { Store } from "../../../core/types.js";
+import { messages } from "../../../core/messages.js";
 import { LocalStore } from "../local/local-store.js";
 
 const PLUGIN_NAME = "store:mounted";
@@ -19,8 +20,11 @@ export const mountedStoreOptions = z.strictObject({
  */
 export const mountedStore = definePlugin(PLUGIN_NAME, mountedStoreOptions, (engine, options) => {
   let local: LocalStore | undefined;
+  let planning = false;
   const target = () => engine.service("target");
   const store = (): LocalStore => {
+    // plan mounts nothing, so what is at the target cannot be read: say so, rather than "not set up".
+    if (planning) throw messages.planCannotReadMount(target().description);
     const path = target().localPath;
     if (!path) throw new Error(`${target().description} has no local folder: it was not mounted`);
     if (local?.root !== join(path, options.folder)) local = new LocalStore(join(path, options.folder));
@@ -40,6 +44,7 @@ export const mountedStore = definePlugin(PLUGIN_NAME, mountedStoreOptions, (engi
   engine.provide("store", delegate);
 
   engine.hooks.connect.tapPromise(PLUGIN_NAME, async (ctx) => {
+    planning = ctx.dryRun;
     if (ctx.dryRun || ctx.command === "doctor" || ctx.command === "recipe") return;
     if (ctx.command === "init") await mkdir(store().root, { recursive: true, mode: 0o700 });
     else if (ctx.command === "backup" || ctx.command === "prune") await store().checkWritable();

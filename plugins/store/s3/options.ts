@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { secretSourceSchema } from "../../../core/secret.js";
 
-export const s3Options = z.strictObject({
+/** Which bucket, where, and how to sign in: shared by the s3 store and the s3fs transport. */
+export const s3EndpointSchema = z.strictObject({
   bucket: z.string().min(3),
-  /** Folder-like key prefix inside the bucket, e.g. "laptop/documents". @default "" */
+  /** Folder-like key prefix inside the bucket, e.g. "laptop/documents". @default "" (the whole bucket) */
   prefix: z.string().default("").transform((p) => p.replace(/^\/+|\/+$/g, "")),
   /** Endpoint URL of an S3-compatible server (Ceph radosgw, MinIO); omit for AWS. */
   endpoint: z.url().optional(),
@@ -14,6 +15,9 @@ export const s3Options = z.strictObject({
   /** Access key id and secret, from secret sources; omit both to use the AWS SDK's own chain (env, profile, instance role). */
   accessKeyId: secretSourceSchema.optional(),
   secretAccessKey: secretSourceSchema.optional(),
+});
+
+export const s3Options = s3EndpointSchema.extend({
   /** Size of each part of a multipart upload, in MiB (5 to 5120). @default 16 */
   partSizeMiB: z.number().int().min(5).max(5120).default(16),
   /** Parts uploaded at once. @default 4 */

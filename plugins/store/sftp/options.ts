@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { secretSourceSchema } from "../../../core/secret.js";
+import { parseSftpUrl, SFTP_URL_FORM } from "./url.js";
 
-export const sftpOptions = z.strictObject({
+const sftpObject = z.strictObject({
   host: z.string().min(1),
   /** @default 22 */
   port: z.number().int().min(1).max(65535).default(22),
@@ -26,4 +27,33 @@ export const sftpOptions = z.strictObject({
   message: "passphrase is the identity file's: set identityFile too",
 });
 
-export type SftpOptions = z.output<typeof sftpOptions>;
+type SftpObjectInput = z.input<typeof sftpObject>;
+type Address = "host" | "port" | "user" | "path";
+/**
+ * An sftp target as a user writes it: the object above; or `{ url: "sftp://user@host[:port]/path", ...keys }`
+ * in place of host, port, user and path; or the URL alone, which logs in with ssh-agent's keys.
+ */
+export type SftpOptionsInput = string | SftpObjectInput | (Omit<SftpObjectInput, Address> & { url: string });
+
+/** The URL forms turned into the object form; a malformed URL is one config error that names the form. */
+function expandUrl(value: unknown, ctx: z.RefinementCtx): unknown {
+  const given = typeof value === "string" ? { url: value, agent: true } : value;
+  if (!given || typeof given !== "object" || !("url" in given)) return value;
+  const { url, ...rest } = given as { url: unknown } & Record<string, unknown>;
+  const clash = Object.keys(rest).filter((key) => ["host", "port", "user", "path"].includes(key));
+  if (clash.length) ctx.addIssue({ code: "custom", message: `give either url or ${clash.join(", ")}, not both` });
+  if (typeof url !== "string") {
+    ctx.addIssue({ code: "custom", path: ["url"], message: `expected a URL like ${SFTP_URL_FORM}` });
+    return z.NEVER;
+  }
+  const parsed = parseSftpUrl(url);
+  if (typeof parsed === "string") {
+    ctx.addIssue({ code: "custom", path: typeof value === "string" ? [] : ["url"], message: parsed });
+    return z.NEVER;
+  }
+  return { ...rest, ...parsed };
+}
+
+export const sftpOptions = z.preprocess(expandUrl, sftpObject) as unknown as z.ZodType<z.output<typeof sftpObject>, SftpOptionsInput>;
+
+export type SftpOptions = z.output<typeof sftpObject>;

@@ -4,6 +4,7 @@ import type { FolderCipher, RunContext, SnapshotInfo } from "../../../core/types
 import { FILES, VERSIONS } from "./layout.js";
 import { readMarker } from "./marker.js";
 import { stageCopy } from "./staging.js";
+import { isRunMount } from "../../transport/mounts.js";
 import { isStamp, listVersions, overlaysFor } from "./versioned.js";
 import { listSnapshots, snapshotFolder } from "./link-snapshots.js";
 import { stampTime } from "./stamp.js";
@@ -44,7 +45,9 @@ export async function openTree(ctx: RunContext, fs: TargetFs, options: RsyncOpti
       notes.push(`this layout does not record when a file first appeared: files created after ${when.toISOString()} are included too, and files deleted before it and never changed since cannot be told apart`);
     }
   }
-  const staged = local && parts.length === 1 ? undefined : await stageCopy(ctx, fs, parts, keep);
+  // A view kept by `cryptkeep mount` cannot stand on a mount this run takes down (davfs, s3fs): it gets a copy.
+  const direct = local && parts.length === 1 && !(keep && isRunMount(fs.target.localPath!));
+  const staged = direct ? undefined : await stageCopy(ctx, fs, parts, keep);
   const encrypted = staged ?? fs.path(parts[0]!);
   if (!cipher) return { dir: encrypted, parts, notes, staged };
   const mounted = await cipher.openDecrypted(ctx, encrypted, view);

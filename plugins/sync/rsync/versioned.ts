@@ -44,6 +44,8 @@ export async function backupVersioned(ctx: RunContext, fs: TargetFs, from: strin
     "-a", "--delete", "--backup", `--backup-dir=../${VERSIONS}/${stamp}${PARTIAL}`, `--partial-dir=${PARTIAL_DIR}`,
     // sshfs (SFTP) cannot set a symlink's own time; rsync would report every link as an error.
     "--omit-link-times",
+    // A target that forgets modification times (davfs2) would make every file look changed.
+    ...(fs.target.keepsModificationTimes === false ? ["--checksum"] : []),
     ...dest.args, ...rsyncArgs, `${from}/`, `${dest.path}/`,
   ]);
   if ((await fs.listDirs(ctx, VERSIONS)).includes(`${stamp}${PARTIAL}`)) {

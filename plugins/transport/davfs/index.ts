@@ -1,10 +1,12 @@
 import { chmod, chown, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { userInfo } from "node:os";
 import { join, relative } from "node:path";
 import { definePlugin } from "../../../core/config/define.js";
 import { messages } from "../../../core/messages.js";
+import { shellQuote } from "../../../core/runner.js";
 import { messageOf } from "../../../core/errors.js";
 import type { RunContext, Target } from "../../../core/types.js";
-import { isMounted, makeMountPoint, privateTempDir, unmountAndRemove } from "../fuse-mount-point.js";
+import { cleanStaleMounts, cleanStalePrivateDirs, isMounted, makeMountPoint, makePrivateDir, mountRoot, unmount } from "../mounts.js";
 import { davfsOptions, type DavfsOptions } from "./options.js";
 import { serverSizes } from "./propfind.js";
 
@@ -19,7 +21,15 @@ const PLUGIN_NAME = "transport:davfs";
  */
 export const davfs = definePlugin(PLUGIN_NAME, davfsOptions, (engine, options) => {
   let localPath: string | undefined;
-  const target: Target = { description: `WebDAV ${options.url} (davfs2)`, get localPath() { return localPath; }, ssh: undefined };
+  const target: Target = {
+    description: `WebDAV ${options.url} (davfs2)`, get localPath() { return localPath; }, ssh: undefined,
+    // The server sets its own times (mod_dav); davfs2 remembers ours only while mounted.
+    keepsModificationTimes: false,
+    recipeMount: (dir) => ({
+      mount: [`mount -t davfs ${shellQuote(options.url)} ${dir}   # as root; asks for the user (${options.user}) and the password`],
+      unmount: `umount ${dir}`,
+    }),
+  };
   engine.provide("target", target);
 
   engine.hooks.requirements.tap(PLUGIN_NAME, (list) => {
@@ -27,13 +37,23 @@ export const davfs = definePlugin(PLUGIN_NAME, davfsOptions, (engine, options) =
   });
 
   engine.hooks.connect.tapPromise(PLUGIN_NAME, async (ctx) => {
-    ctx.step(`mount ${options.url} with davfs2 under ${join(ctx.cacheDir, "mnt")}; at the end unmount, then check every file's size on the server`);
-    if (ctx.dryRun) return;
+    // Before anything is touched, also under plan: mount -t davfs would fail later, less clearly.
+    requireRoot();
+    await cleanStaleMounts(ctx);
+    await cleanStalePrivateDirs(ctx, "davfs");
+    ctx.step(`mount ${options.url} with davfs2 under ${mountRoot(ctx)}; at the end unmount, then check every file's size on the server`);
+    // plan: what follows is shown at the mount point this run would use.
+    if (ctx.dryRun) {
+      localPath = await makeMountPoint(ctx, "davfs");
+      return;
+    }
     const password = (await ctx.secret(options.password, `password of ${options.url}`)).reveal();
     localPath = await mountDavfs(ctx, options, password);
   });
 
   engine.hooks.doctor.tapPromise(PLUGIN_NAME, async (ctx, checks) => {
+    const root = (() => { try { requireRoot(); return ""; } catch (error) { return messageOf(error); } })();
+    checks.push({ name: "davfs2 mount", ok: root === "", detail: root || "running as root, as mount -t davfs needs" });
     const problem = await ctx.secret(options.password, `password of ${options.url}`)
       .then((password) => reach(options.url, basicAuth(options.user, password.reveal())))
       .then(() => "", (error: Error) => error.message);
@@ -41,12 +61,17 @@ export const davfs = definePlugin(PLUGIN_NAME, davfsOptions, (engine, options) =
   });
 });
 
+/** davfs2 lets other users mount only what /etc/fstab lists with "user": cryptkeep's mounts are root's. */
+function requireRoot(): void {
+  const uid = process.getuid?.() ?? 0;
+  if (uid !== 0) throw messages.davfsNeedsRoot(userInfo().username, uid);
+}
+
 async function mountDavfs(ctx: RunContext, options: DavfsOptions, password: string): Promise<string> {
   const authorization = basicAuth(options.user, password);
   // davfs2 reads credentials only from a secrets file (or a terminal): it lives in a private folder removed at the end.
-  const secrets = await privateTempDir("davfs");
+  const secrets = await makePrivateDir("davfs");
   ctx.defer("remove the davfs2 secrets file", () => secrets.remove());
-  await chmod(secrets.dir, 0o711);
   await writeFile(join(secrets.dir, "secrets"), `${quote(options.url)} ${quote(options.user)} ${quote(password)}\n`, { mode: 0o600 });
   const cache = join(secrets.dir, "cache");
   await mkdir(cache);
@@ -60,18 +85,18 @@ async function mountDavfs(ctx: RunContext, options: DavfsOptions, password: stri
   try {
     await ctx.exec({ tool: "mount", args: ["-t", "davfs", "-o", `conf=${conf},uid=${process.getuid?.() ?? 0},gid=${process.getgid?.() ?? 0}`, options.url, mountPoint] });
   } catch (error) {
-    throw messages.remoteMountFailed("davfs2", options.url, lastLine(messageOf(error)));
+    throw messages.mountFailed(`${options.url} (davfs2)`, mountPoint, lastLine(messageOf(error)));
   }
   ctx.defer(`unmount ${mountPoint} and check on the server that every file arrived`, async () => {
     const written = await localSizes(mountPoint);
-    await unmountAndRemove(ctx, mountPoint);
+    await unmount(ctx, mountPoint);
     const onServer = await serverSizes(options.url, authorization);
     const problems = [...written].filter(([name, size]) => onServer.get(name) !== size)
       .map(([name, size]) => onServer.has(name) ? `${name}: ${onServer.get(name)} bytes on the server, ${size} written` : `${name}: missing on the server`);
     if (problems.length) throw messages.uploadIncomplete(options.url, problems);
     ctx.log.info(`checked on the server: ${written.size} files arrived with the right sizes`);
   });
-  if (!(await isMounted(mountPoint))) throw messages.remoteMountFailed("davfs2", options.url, "mount returned, but nothing is mounted");
+  if (!(await isMounted(mountPoint))) throw messages.mountFailed(`${options.url} (davfs2)`, mountPoint, "mount returned, but nothing is mounted");
   return mountPoint;
 }
 
@@ -113,6 +138,6 @@ function lastLine(text: string): string {
 
 async function groupId(name: string): Promise<number> {
   const line = (await readFile("/etc/group", "utf8")).split("\n").find((l) => l.startsWith(`${name}:`));
-  if (!line) throw messages.remoteMountFailed("davfs2", name, `group ${name} does not exist: is davfs2 installed (apt-get install davfs2)?`);
+  if (!line) throw messages.toolMissing("mount.davfs");
   return Number(line.split(":")[2]);
 }

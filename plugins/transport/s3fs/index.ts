@@ -1,9 +1,10 @@
 import { definePlugin } from "../../../core/config/define.js";
 import { messages } from "../../../core/messages.js";
+import { shellQuote } from "../../../core/runner.js";
 import { messageOf } from "../../../core/errors.js";
 import type { RunContext, Target } from "../../../core/types.js";
 import { S3Store } from "../../store/s3/s3-store.js";
-import { isMounted, makeMountPoint, unmountAndRemove } from "../fuse-mount-point.js";
+import { cleanStaleMounts, isMounted, makeMountPoint, unmount } from "../mounts.js";
 import { s3fsOptions, type S3fsOptions } from "./options.js";
 
 export { s3fsOptions } from "./options.js";
@@ -18,7 +19,16 @@ const PLUGIN_NAME = "transport:s3fs";
 export const s3fs = definePlugin(PLUGIN_NAME, s3fsOptions, (engine, options) => {
   let localPath: string | undefined;
   const where = `s3://${options.bucket}${options.prefix ? `/${options.prefix}` : ""}${options.endpoint ? ` at ${options.endpoint}` : ""}`;
-  const target: Target = { description: `${where} (s3fs)`, get localPath() { return localPath; }, ssh: undefined };
+  const target: Target = {
+    description: `${where} (s3fs)`, get localPath() { return localPath; }, ssh: undefined,
+    recipeMount: (dir) => ({
+      mount: [
+        "# s3fs reads the bucket's keys from the environment: export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... first",
+        `s3fs ${s3fsArgs(options, dir).map(shellQuote).join(" ")}`,
+      ],
+      unmount: `fusermount -u ${dir} || { sleep 2; fusermount -u ${dir}; }   # busy for a moment after the line above`,
+    }),
+  };
   engine.provide("target", target);
 
   engine.hooks.requirements.tap(PLUGIN_NAME, (list) => {
@@ -31,8 +41,13 @@ export const s3fs = definePlugin(PLUGIN_NAME, s3fsOptions, (engine, options) => 
   });
 
   engine.hooks.connect.tapPromise(PLUGIN_NAME, async (ctx) => {
+    await cleanStaleMounts(ctx);
     ctx.step(`mount ${where} with s3fs under the cache dir; unmount at the end`);
-    if (ctx.dryRun) return;
+    // plan: what follows is shown at the mount point this run would use.
+    if (ctx.dryRun) {
+      localPath = await makeMountPoint(ctx, "s3fs");
+      return;
+    }
     const credentials = await keys(ctx);
     // s3fs reports a wrong key or a missing bucket only on first use: check first, with one listing.
     await bucketCheck(options, credentials);
@@ -43,10 +58,10 @@ export const s3fs = definePlugin(PLUGIN_NAME, s3fsOptions, (engine, options) => 
         env: { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey },
       });
     } catch (error) {
-      throw messages.remoteMountFailed("s3fs", where, messageOf(error).trim().split("\n").at(-1) ?? "");
+      throw messages.mountFailed(`${where} (s3fs)`, mountPoint, messageOf(error).trim().split("\n").at(-1) ?? "");
     }
-    ctx.defer(`unmount ${mountPoint}`, () => unmountAndRemove(ctx, mountPoint));
-    if (!(await isMounted(mountPoint))) throw messages.remoteMountFailed("s3fs", where, "s3fs returned, but nothing is mounted");
+    ctx.defer(`unmount ${mountPoint}`, () => unmount(ctx, mountPoint));
+    if (!(await isMounted(mountPoint))) throw messages.mountFailed(`${where} (s3fs)`, mountPoint, "s3fs returned, but nothing is mounted");
     localPath = mountPoint;
   });
 
@@ -73,7 +88,9 @@ export function s3fsArgs(options: S3fsOptions, mountPoint: string): string[] {
     ...(options.forcePathStyle ? ["use_path_request_style"] : []),
     // Fewer requests: remember absent objects; folders without a marker object are still folders.
     "enable_noobj_cache", "notsup_compat_dir",
-    `uid=${process.getuid?.() ?? 0}`, `gid=${process.getgid?.() ?? 0}`, "umask=077",
+    // No umask: s3fs keeps each file's mode in its metadata, and a restore gives it back. Without
+    // allow_other, FUSE lets no other user into the mount anyway.
+    `uid=${process.getuid?.() ?? 0}`, `gid=${process.getgid?.() ?? 0}`,
   ];
   return [`${options.bucket}${options.prefix ? `:/${options.prefix}` : ""}`, mountPoint, "-o", settings.join(",")];
 }

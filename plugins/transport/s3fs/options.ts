@@ -1,18 +1,7 @@
-import { z } from "zod";
-import { secretSourceSchema } from "../../../core/secret.js";
+import { s3EndpointSchema } from "../../store/s3/options.js";
+import type { z } from "zod";
 
-export const s3fsOptions = z.strictObject({
-  bucket: z.string().min(3),
-  /** Folder inside the bucket to mount. @default "" (the whole bucket) */
-  prefix: z.string().default("").transform((p) => p.replace(/^\/+|\/+$/g, "")),
-  /** Endpoint URL of an S3-compatible server; omit for AWS. */
-  endpoint: z.url().optional(),
-  /** @default "us-east-1" */
-  region: z.string().min(1).default("us-east-1"),
-  /** Path-style requests (http://host/bucket/key), which most self-hosted servers need. @default false */
-  forcePathStyle: z.boolean().default(false),
-  accessKeyId: secretSourceSchema,
-  secretAccessKey: secretSourceSchema,
-});
+/** The s3 store's bucket and endpoint settings; `prefix` is the folder mounted. Keys are required: s3fs gets them in its environment. */
+export const s3fsOptions = s3EndpointSchema.required({ accessKeyId: true, secretAccessKey: true });
 
 export type S3fsOptions = z.output<typeof s3fsOptions>;
