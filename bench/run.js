@@ -14,8 +14,7 @@ import { TIME } from "./lib/measure.js";
 import { markdown, summarize } from "./lib/report.js";
 import { checkTargets } from "./lib/targets.js";
 import { runPeers } from "./suites/peers.js";
-import { gocryptfsAvailability } from "./suites/gocryptfs-reverse.js";
-import { sftpAvailability } from "./suites/sftp.js";
+import { runSuites } from "./suites/index.js";
 import cryptkeep from "./tools/cryptkeep-gpg-incremental.js";
 import hand from "./tools/hand-pipeline.js";
 import restic from "./tools/restic.js";
@@ -30,6 +29,7 @@ const { values: args } = parseArgs({
     dir: { type: "string", default: "/tmp/cryptkeep-bench" },
     datasets: { type: "string", default: "small,big" },
     tools: { type: "string", default: "cryptkeep,hand,restic,borg,duplicity" },
+    suites: { type: "string", default: "gpgIncremental,gocryptfsReverse,sftp,s3" },
     keep: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -39,6 +39,8 @@ if (args.help) {
   --quick     small datasets, one run (under 3 minutes)
   --runs N    runs per scenario; medians are reported (default 3, 1 with --quick)
   --dir DIR   work folder for datasets and repositories (default /tmp/cryptkeep-bench)
+  --suites    gpgIncremental (the tools above), gocryptfsReverse, sftp, s3 (default: all;
+              --quick runs sftp on a 100 MiB file and no s3: Ceph takes 15-30 s to start)
   --keep      keep the repositories of the last run`);
   process.exit(0);
 }
@@ -76,12 +78,17 @@ for (const name of args.datasets.split(",").map((s) => s.trim()).filter(Boolean)
   datasets.push({ name, title: spec.title, dir: at, files: built.files, bytes: built.bytes });
 }
 
+const suites = args.suites.split(",").map((s) => s.trim()).filter(Boolean);
 const measurements = [];
-for (const dataset of datasets) {
-  ctx.log(`bench: ${dataset.title}: ${dataset.files.length} files, ${(dataset.bytes / 1024 / 1024).toFixed(0)} MiB`);
-  measurements.push(...(await runPeers(ctx, dataset, tools)));
+if (suites.includes("gpgIncremental")) {
+  for (const dataset of datasets) {
+    ctx.log(`bench: ${dataset.title}: ${dataset.files.length} files, ${(dataset.bytes / 1024 / 1024).toFixed(0)} MiB`);
+    measurements.push(...(await runPeers(ctx, dataset, tools)));
+  }
 }
-const unavailable = { gocryptfsReverse: await gocryptfsAvailability(root), sftp: await sftpAvailability(root) };
+const { measurements: more, unavailable, datasets: extra } = await runSuites(ctx, { suites, quick: args.quick, small: datasets.find((d) => d.name === "small"), specs });
+measurements.push(...more);
+datasets.push(...extra);
 for (const [suite, reason] of Object.entries(unavailable)) ctx.log(`bench: ${suite}: ${reason}`);
 
 const rows = summarize(measurements);
