@@ -97,7 +97,7 @@ const date = started.toISOString().slice(0, 19).replaceAll(":", "-") + "Z";
 const result = {
   date: started.toISOString(), command: ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" "),
   mode: args.quick ? "quick" : "full", runs, machine, loadavgAtEnd: loadavg().map((l) => Math.round(l * 100) / 100), versions,
-  datasets: datasets.map(({ name, title, files, bytes }) => ({ name, title, files: files.length, bytes })),
+  datasets: datasets.map(({ name, title, suites, files, bytes }) => ({ name, title, suites, files: files.length, bytes })),
   rows, targets, unavailable, measurements,
 };
 const out = join(root, "bench/results");

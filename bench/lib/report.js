@@ -72,7 +72,9 @@ export function markdown(result) {
     "",
   ];
   for (const [suite, meta] of Object.entries(SUITES)) {
-    for (const dataset of datasets) {
+    // A dataset made for some suites only (a reduced set in --quick) replaces the one of the same name for them.
+    const own = datasets.filter((d) => d.suites?.includes(suite));
+    for (const dataset of [...own, ...datasets.filter((d) => !d.suites && !own.some((o) => o.name === d.name))]) {
       const here = rows.filter((r) => (r.suite ?? "gpgIncremental") === suite && r.dataset === dataset.name);
       if (here.length) lines.push(...suiteTable(meta, dataset, here));
     }

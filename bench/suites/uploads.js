@@ -17,7 +17,7 @@ export async function runUploads(ctx, suite, dataset, tools) {
       const complete = arrived === dataset.bytes;
       const m = { suite, dataset: dataset.name, scenario: "upload", tool: tool.name, run: run + 1, ...result, bytes: dataset.bytes };
       if (result.ok && !complete) Object.assign(m, { ok: false, output: `the server holds ${arrived ?? "no"} bytes, expected ${dataset.bytes}` });
-      if (!m.ok) ctx.log(`    FAILED (exit ${m.exitCode}): ${m.output}`);
+      ctx.log(m.ok ? `    ${m.seconds} s, ${(m.bytes / m.seconds / 1e6).toFixed(1)} MB/s` : `    FAILED (exit ${m.exitCode}): ${m.output}`);
       measurements.push(m);
       await tool.clear();
     }

@@ -40,6 +40,8 @@ export class SftpStore implements Store {
   #auth: SftpAuth = {};
   #lost: string | undefined;
   readonly #madeDirs = new Set<string>();
+  /** Read streams not yet closed: a reader may stop before the end (openpgp.js does after the last packet). */
+  readonly #reading = new Set<Readable>();
 
   constructor(readonly endpoint: SftpEndpoint) {
     this.description = `sftp://${endpoint.user}@${endpoint.host}:${endpoint.port}/${endpoint.path.replace(/^\//, "")}`;
@@ -52,6 +54,13 @@ export class SftpStore implements Store {
   }
 
   async close(): Promise<void> {
+    // A read still in flight when the session ends would fail with "No response from server"
+    // on a stream nobody listens to any more, and crash the process: close those first.
+    for (const stream of this.#reading) {
+      stream.on("error", () => undefined);
+      stream.destroy();
+    }
+    this.#reading.clear();
     const client = this.#client;
     this.#client = undefined;
     this.#sftp = undefined;
@@ -84,7 +93,10 @@ export class SftpStore implements Store {
   async get(name: string): Promise<Readable> {
     const path = this.#path(name);
     await this.#retrying(() => this.#connected().stat(path), name);
-    return this.#session().createReadStream(path, { highWaterMark: 256 * 1024 });
+    const stream = this.#session().createReadStream(path, { highWaterMark: 256 * 1024 });
+    this.#reading.add(stream);
+    stream.once("close", () => this.#reading.delete(stream));
+    return stream;
   }
 
   async list(prefix: string): Promise<{ name: string; size: number }[]> {
