@@ -12,6 +12,7 @@ const dist = join(dirname(fileURLToPath(import.meta.url)), "../../dist/plugins/s
 const load = (path) => import(pathToFileURL(join(dist, path)).href);
 
 let store;
+const t0 = Date.now();
 if (kind === "sftp") {
   const { SftpStore } = await load("sftp/sftp-store.js");
   store = new SftpStore({ ...settings.endpoint, connectTimeoutMs: 20_000, retry: { attempts: 1, baseDelayMs: 250 } });
@@ -26,7 +27,9 @@ if (kind === "sftp") {
   process.exit(2);
 }
 try {
+  const t1 = Date.now();
   const bytes = await store.put(name, createReadStream(file, { highWaterMark: 1 << 20 }));
+  if (process.env.BENCH_DEBUG) console.error(`connect ${t1 - t0} ms, put ${Date.now() - t1} ms`);
   console.log(bytes);
 } finally {
   await store.close();
