@@ -1,7 +1,7 @@
 import { createHooks, type Hooks } from "./hooks.js";
 import { messages } from "./messages.js";
 import { expandPath } from "./paths.js";
-import type { Cipher, FolderCipher, Plugin, Repository, Store, Target, ToolRequirement } from "./types.js";
+import type { Cipher, FolderCipher, Notifier, Plugin, Repository, SourceInfo, Store, Target, ToolRequirement, UnattendedSettings } from "./types.js";
 
 /** Services plugins provide to each other; one provider each. */
 export interface Services {
@@ -12,6 +12,10 @@ export interface Services {
   target: Target;
   /** An encryption layer over whole folders (gocryptfs), for filesystem syncs. */
   folderCipher: FolderCipher;
+  /** The folder the sync plugin backs up (for the tripwire). */
+  source: SourceInfo;
+  /** How the job runs on its own: cadence, maxAge, overlap, tripwire, drills. */
+  unattended: UnattendedSettings;
 }
 
 /** One job's engine: its hooks, its plugins and the services they provide. */
@@ -57,6 +61,12 @@ export class Engine {
   /** A path from the config, relative to the config file's folder; ~ expanded. */
   resolvePath(path: string): string {
     return expandPath(path, this.configDir);
+  }
+
+  notifiers(): Notifier[] {
+    const list: Notifier[] = [];
+    this.hooks.notifiers.call(list);
+    return list;
   }
 
   requirements(): ToolRequirement[] {

@@ -6,6 +6,8 @@ export const ExitCode = Object.freeze({
   locked: 3,
   verifyFailed: 4,
   partial: 5,
+  /** `cryptkeep status`: the newest snapshot is older than maxAge, or there is none. */
+  stale: 6,
   interrupted: 130,
 });
 

@@ -1,6 +1,6 @@
 import { AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from "tapable";
 import type {
-  BackupSummary, DoctorCheck, PruneSummary, Recipe, RestoreSummary, RunContext, SnapshotInfo,
+  BackupSummary, DoctorCheck, DrillRequest, DrillSummary, Notifier, PruneSummary, Recipe, RestoreSummary, RunContext, SnapshotInfo,
   ToolRequirement, VerifySummary,
 } from "./types.js";
 
@@ -50,6 +50,13 @@ export function createHooks() {
     unmount: new AsyncSeriesBailHook<[RunContext, UnmountRequest], string[] | undefined>(["ctx", "request"]),
     /** Waterfall: each plugin adds its part of the manual restore recipe, in plugin order. */
     recipe: new AsyncSeriesWaterfallHook<[Recipe, RunContext]>(["recipe", "ctx"]),
+    /**
+     * Bail, for `verify --drill` and the drill after a backup: restore a random sample of files
+     * with the standard tools the recipe names, into a temp dir, and compare. Read-only at the target.
+     */
+    drill: new AsyncSeriesBailHook<[RunContext, DrillRequest], DrillSummary | undefined>(["ctx", "request"]),
+    /** Sync, when a run starts: each notification plugin adds its Notifier. No I/O. */
+    notifiers: new SyncHook<[Notifier[]]>(["notifiers"]),
     /** Series, for `doctor`: add checks (key files, permissions, free space). Must not write. */
     doctor: new AsyncSeriesHook<[RunContext, DoctorCheck[]]>(["ctx", "checks"]),
   });

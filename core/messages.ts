@@ -176,6 +176,26 @@ export const messages = {
   uploadIncomplete: (target: string, problems: string[]) =>
     e("UPLOAD_INCOMPLETE", `after unmounting, ${target} does not hold every file written: ${problems.slice(0, 10).join("; ")}${problems.length > 10 ? "; ..." : ""}`,
       "the backup on the server is incomplete: run it again (the next run removes the unfinished snapshot) and check the server's free space"),
+
+  // Running unattended: overlap policy, tripwire, drills, schedule, status (docs/unattended.md).
+  lockedFail: (locked: string) =>
+    e("LOCKED_FAIL", `${locked}, and the job's overlap policy is "fail"`,
+      "wait for the other run to finish; set overlap: \"skip\" or \"wait\" if runs may overlap"),
+  tripwireSourceMissing: (job: string, path: string) =>
+    e("TRIPWIRE_SOURCE_MISSING", `tripwire of job '${job}': the source ${path} is missing or not a folder; nothing was backed up or pruned`,
+      "is the disk or network share mounted? Mount or restore the source; if it moved, change 'source' in the config (a prune may go ahead with --allow-shrink)"),
+  tripwireShrunk: (job: string, path: string, now: number, before: number, snapshot: string, ratio: string) =>
+    e("TRIPWIRE_FILE_COUNT", `tripwire of job '${job}': the source ${path} holds ${now} file(s), the newest snapshot ${snapshot} has ${before}: below the tripwire's ${ratio}; nothing was backed up or pruned`,
+      "a vanished mount or a mass deletion (ransomware?) looks like this: check the source. If the files were removed on purpose, run again with --allow-shrink"),
+  drillNotSupported: (job: string) =>
+    e("DRILL_NOT_SUPPORTED", `job '${job}': its plugins offer no restore drill`, "drills need a sync plugin that taps the 'drill' hook (gpgIncremental does)", ExitCode.usage),
+  scheduleNoCadence: (jobs: string[]) =>
+    e("SCHEDULE_NO_CADENCE", `no cadence set for job${jobs.length > 1 ? "s" : ""} ${jobs.map((j) => `'${j}'`).join(", ")}`,
+      "add every: \"daily\" (or \"hourly\", \"weekly\", \"6h\") to the job", ExitCode.usage),
+  scheduleDirNotWritable: (dir: string, reason: string) =>
+    e("SCHEDULE_DIR_NOT_WRITABLE", `cannot write the units into ${dir} (${reason})`, "run as root (sudo) to install into /etc/systemd/system, or pass --dir DIR"),
+  metricsNotWritable: (file: string, reason: string) =>
+    e("METRICS_NOT_WRITABLE", `cannot write the metrics file ${file} (${reason})`, "point --metrics-file at a folder this user can write (node_exporter's textfile folder)"),
 };
 
 export type Messages = typeof messages;

@@ -4,6 +4,7 @@ import { messages } from "./messages.js";
 import { Teardown } from "./teardown.js";
 import { TeardownError, isCryptkeepError } from "./errors.js";
 import { acquireLock } from "./lock.js";
+import { waitForLock } from "./lock-wait.js";
 import { Runner, formatCommand, type CommandResult, type CommandSpec, type StreamingCommand } from "./runner.js";
 import { resolveSecret, type Secret, type SecretSource } from "./secret.js";
 import { expandPath } from "./paths.js";
@@ -21,6 +22,8 @@ export interface SessionSettings {
   tools: Record<string, string>;
   /** Commands that change the target hold the job's lock. */
   lock: boolean;
+  /** When another run holds the lock: wait for it (overlap "wait") instead of failing with LOCKED. */
+  waitForLock?: boolean;
   /** Run connect and open before the body. */
   connect: boolean;
   dryRun?: boolean;
@@ -117,7 +120,10 @@ export async function runSession<T>(
   try {
     if (settings.lock && dryRun) plan.push({ kind: "step", text: `take the lock of job '${engine.job}' (${join(cacheDir, "lock")})` });
     if (settings.lock && !dryRun) {
-      const release = await acquireLock(join(cacheDir, "lock"), engine.job, settings.command, settings.options.breakLock ?? false);
+      const lockArgs = [join(cacheDir, "lock"), engine.job, settings.command, settings.options.breakLock ?? false] as const;
+      const release = settings.waitForLock
+        ? await waitForLock(...lockArgs, controller.signal, settings.log)
+        : await acquireLock(...lockArgs);
       teardown.defer("release the job lock", release);
     }
     if (settings.connect) {

@@ -24,10 +24,12 @@ export interface CryptkeepConfig {
   tools?: Record<string, string>;
   /** Where local state (tar snapshot files, locks) lives. @default $XDG_CACHE_HOME/cryptkeep */
   cacheDir?: string;
+  /** Notification plugins (httpPing, email, notifyCommand) applied to every job. @default [] */
+  notify?: PluginOption;
 }
 
 export type CommandName =
-  | "backup" | "restore" | "verify" | "snapshots" | "prune" | "plan" | "doctor" | "init" | "recipe" | "mount" | "umount";
+  | "backup" | "restore" | "verify" | "snapshots" | "prune" | "plan" | "doctor" | "init" | "recipe" | "mount" | "umount" | "status";
 
 export interface RunOptions {
   full?: boolean;
@@ -40,6 +42,8 @@ export interface RunOptions {
   identity?: string;
   /** verify: also decrypt and compare with the source (folder ciphers such as gocryptfs). */
   deep?: boolean;
+  /** Back up or prune although the tripwire fired (the source shrank on purpose). */
+  allowShrink?: boolean;
 }
 
 /** One run of one command for one job. Everything a hook may use. */
@@ -137,6 +141,11 @@ export interface Cipher {
   /** Shell words that decrypt FILE to stdout with the standard tool, for recipes. */
   recipeDecrypt(file: string): string;
   recipeSetup(): string[];
+  /**
+   * For restore drills: set up the standard tool the recipe names (a throwaway keyring in
+   * `home`) and return the command that decrypts stdin to stdout. Optional.
+   */
+  standardDecrypt?(ctx: RunContext, home: string): Promise<CommandSpec>;
 }
 
 export interface SnapshotInfo {
@@ -231,4 +240,76 @@ export interface ToolRequirement {
   minVersion?: string;
   /** Not needed to run backups (only for recipes or checks): doctor warns instead of failing. */
   optional?: boolean;
+}
+
+/** The honest outcome of one job's run; each has its exit code (docs/unattended.md). */
+export type RunState = "success" | "partial" | "failed" | "verify-failed" | "skipped" | "interrupted" | "stale";
+
+/** What a notification is about: the start of a run, or how it ended. */
+export type RunEventKind = "start" | "success" | "failure" | "skipped";
+
+export interface RunEvent {
+  kind: RunEventKind;
+  job: string;
+  command: string;
+  host: string;
+  /** Set once the run ended. */
+  state?: RunState;
+  exitCode?: number;
+  /** One line: what happened ("backup of 'documents' succeeded: snapshot ..."). Redacted. */
+  message: string;
+  /** The last lines of this job's log, redacted. */
+  logTail: string[];
+  snapshot?: string;
+  elapsedMs?: number;
+}
+
+/** Where a notifier may run programs: through the one runner, outside any job session. */
+export interface NotifyIO {
+  exec(spec: CommandSpec): Promise<CommandResult>;
+}
+
+/** Tells someone how a run went. A failure to notify is logged; it never changes the run's result. */
+export interface Notifier {
+  readonly description: string;
+  /** The events this notifier sends. */
+  readonly events: readonly RunEventKind[];
+  send(event: RunEvent, io: NotifyIO): Promise<void>;
+}
+
+/** How a job runs on its own (the `unattended` plugin, or a preset's same-named options). */
+export interface UnattendedSettings {
+  /** Cadence for `cryptkeep schedule`: "hourly", "daily", "weekly" or a duration. */
+  every?: string;
+  /** `cryptkeep status` calls the job stale when its newest snapshot is older than this. */
+  maxAgeMs?: number;
+  maxAge?: string;
+  /** What a run does when another run holds the job's lock. */
+  overlap: "skip" | "wait" | "fail";
+  /** Refuse to back up or prune when the source has fewer than this fraction of the last snapshot's files; false: off. */
+  tripwire: { minFileRatio: number } | false;
+  /** Restore drills: a random sample restored with the standard tools. */
+  drill?: { every: string; everyMs: number; sample: number };
+}
+
+/** The folder a sync plugin backs up, for the tripwire. */
+export interface SourceInfo {
+  readonly path: string;
+  /** Regular files that a backup would include now (exclusions applied). */
+  countFiles(): Promise<number>;
+}
+
+export interface DrillRequest { sample: number }
+
+export interface DrillSummary {
+  snapshot: string;
+  /** How the sample was restored: the standard tools' pipeline. */
+  method: string;
+  sampled: number;
+  restored: number;
+  /** Files that differ from the snapshot's manifest: the backup is damaged. */
+  problems: VerifyProblem[];
+  /** Files changed in the source since the snapshot (not a problem). */
+  changedSince: number;
+  elapsedMs: number;
 }

@@ -13,3 +13,7 @@ export { s3Store } from "./store/s3/index.js";
 export { mountedStore } from "./store/mounted/index.js";
 export { davfs } from "./transport/davfs/index.js";
 export { s3fs } from "./transport/s3fs/index.js";
+export { unattended } from "./unattended/index.js";
+export { httpPing } from "./notify/http/index.js";
+export { email } from "./notify/email/index.js";
+export { notifyCommand } from "./notify/command/index.js";

@@ -12,6 +12,7 @@ import { davfs, davfsOptions } from "../plugins/transport/davfs/index.js";
 import { s3fs, s3fsOptions } from "../plugins/transport/s3fs/index.js";
 import { tarIncremental } from "../plugins/sync/tar-incremental/plugin.js";
 import { tarIncrementalOptions } from "../plugins/sync/tar-incremental/options.js";
+import { presetUnattendedOptions, unattendedPlugins, withoutUnattended } from "../plugins/unattended/preset-options.js";
 
 export const gpgIncrementalOptions = tarIncrementalOptions.extend({
   /** Where the encrypted volumes go: a local folder, an SFTP server or an S3 bucket. */
@@ -30,6 +31,8 @@ export const gpgIncrementalOptions = tarIncrementalOptions.extend({
   signing: openpgpOptions.shape.signing,
   /** Which snapshots `cryptkeep prune` keeps. */
   retention: retentionSchema.optional(),
+  /** Running unattended: every, maxAge, overlap, tripwire, verify.drill, notify (docs/unattended.md). */
+  ...presetUnattendedOptions,
 });
 
 /**
@@ -37,12 +40,14 @@ export const gpgIncrementalOptions = tarIncrementalOptions.extend({
  * encrypted to OpenPGP public keys. Restorable with gpg and tar alone (`cryptkeep recipe`).
  */
 export const gpgIncremental = definePreset("preset:gpgIncremental", gpgIncrementalOptions, (options) => {
-  const { target, recipients, identity, signing, retention: policy, ...sync } = options;
+  const { every, maxAge, overlap, tripwire, verify, notify } = options;
+  const { target, recipients, identity, signing, retention: policy, ...sync } = withoutUnattended(options);
   return [
     storeFor(target),
     openpgpEncryption({ recipients, identity, signing }),
     tarIncremental(sync),
     policy && retention(policy),
+    unattendedPlugins({ every, maxAge, overlap, tripwire, verify, notify }),
   ];
 });
 

@@ -45,7 +45,7 @@ export class App {
     engine: Engine,
     command: CommandName,
     options: RunOptions,
-    flags: Pick<SessionSettings, "lock" | "connect"> & { dryRun?: boolean },
+    flags: Pick<SessionSettings, "lock" | "connect" | "waitForLock"> & { dryRun?: boolean },
     body: (ctx: RunContext) => Promise<T>,
   ): Promise<{ result: T; plan: PlanEntry[] }> {
     // Results on stdout stay machine-readable: no progress line with --json or --quiet.

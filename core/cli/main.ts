@@ -14,6 +14,8 @@ import { registerRecipe } from "./commands/recipe.js";
 import { registerKeygen } from "./commands/keygen.js";
 import { registerMount } from "./commands/mount.js";
 import { registerUmount } from "./commands/umount.js";
+import { registerStatus } from "./commands/status.js";
+import { registerSchedule } from "./commands/schedule.js";
 
 export type AppLoader = (cmd: Command) => Promise<App>;
 
@@ -38,9 +40,12 @@ Examples:
   cryptkeep verify documents --compare
   cryptkeep recipe documents                 restore without cryptkeep
   cryptkeep mount documents ./browse         a read-only view (gocryptfs jobs)
+  cryptkeep status                           how old each job's newest snapshot is
+  cryptkeep schedule --install               systemd timers for every job
 
-Exit codes: 0 ok, 1 failed, 2 bad config or usage, 3 locked by another run,
-4 verification found differences, 5 partial (some files not backed up), 130 interrupted.`);
+Exit codes: 0 ok, 1 failed, 2 bad config or usage, 3 skipped (locked by another run),
+4 verification found differences, 5 partial (some files not backed up), 6 stale (status),
+130 interrupted.`);
   registerBackup(program, loadApp);
   registerRestore(program, loadApp);
   registerVerify(program, loadApp);
@@ -53,6 +58,8 @@ Exit codes: 0 ok, 1 failed, 2 bad config or usage, 3 locked by another run,
   registerMount(program, loadApp);
   registerUmount(program, loadApp);
   registerKeygen(program);
+  registerStatus(program, loadApp);
+  registerSchedule(program, loadApp);
   return program;
 }
 

@@ -8,7 +8,7 @@ import { messages } from "../messages.js";
 import { messageOf, isCryptkeepError } from "../errors.js";
 import type { CryptkeepConfig, Plugin } from "../types.js";
 import { flattenPlugins } from "./define.js";
-import { formatIssue } from "./issues.js";
+import { formatIssue, formatPath } from "./issues.js";
 
 export const CONFIG_FILES = ["backup.config.ts", "backup.config.mts", "backup.config.js", "backup.config.mjs"];
 
@@ -66,7 +66,24 @@ const topLevelSchema = z.strictObject({
   jobs: z.record(z.string().regex(/^[A-Za-z0-9][\w.-]*$/, "job names use letters, digits, '.', '_' and '-'"), z.unknown()),
   tools: z.record(z.string(), z.string()).optional(),
   cacheDir: z.string().optional(),
+  notify: z.unknown().optional(),
 });
+
+/** Validates a list of plugins at `prefix`; adds each problem, returns the plugins with their parsed options. */
+function parsePlugins(plugins: Plugin[], prefix: (string | number)[], single: boolean, problems: string[]): [Plugin, unknown][] {
+  const parsed: [Plugin, unknown][] = [];
+  plugins.forEach((plugin, index) => {
+    const at = single ? prefix : [...prefix, index];
+    if (!plugin || typeof plugin.apply !== "function") {
+      problems.push(`at ${formatPath(at)}: not a plugin (use a preset such as gpgIncremental({...}), or a plugin such as httpPing({...}))`);
+      return;
+    }
+    const result = plugin.schema ? plugin.schema.safeParse(plugin.options, { reportInput: true }) : { success: true as const, data: plugin.options };
+    if (result.success) parsed.push([plugin, result.data]);
+    else problems.push(...result.error.issues.map((issue) => formatIssue(issue, at, plugin.schema)));
+  });
+  return parsed;
+}
 
 /** Validates the whole config, every plugin's options included, and reports every problem at once. */
 export function buildEngines(loaded: LoadedConfig): Map<string, Engine> {
@@ -76,25 +93,17 @@ export function buildEngines(loaded: LoadedConfig): Map<string, Engine> {
     throw messages.configInvalid(shortName(loaded.file), top.error.issues.map((issue) => formatIssue(issue, [])));
   }
   const engines = new Map<string, Engine>();
+  // Top-level `notify`: plugins (httpPing, email, notifyCommand) applied to every job.
+  const shared = parsePlugins(flattenPlugins(loaded.config.notify as never), ["notify"], false, problems);
   for (const [job, value] of Object.entries(loaded.config.jobs)) {
     const engine = new Engine(job, dirname(loaded.file));
     const single = !Array.isArray(value);
     const plugins = flattenPlugins(value as never);
     if (plugins.length === 0) problems.push(`at jobs.${job}: no preset or plugins given`);
-    const parsed: [Plugin, unknown][] = [];
-    plugins.forEach((plugin, index) => {
-      if (!plugin || typeof plugin.apply !== "function") {
-        problems.push(`at jobs.${job}${single ? "" : `[${index}]`}: not a plugin (use a preset such as gpgIncremental({...}))`);
-        return;
-      }
-      const prefix = single ? ["jobs", job] : ["jobs", job, index];
-      const result = plugin.schema ? plugin.schema.safeParse(plugin.options, { reportInput: true }) : { success: true as const, data: plugin.options };
-      if (result.success) parsed.push([plugin, result.data]);
-      else problems.push(...result.error.issues.map((issue) => formatIssue(issue, prefix, plugin.schema)));
-    });
+    const parsed = parsePlugins(plugins, ["jobs", job], single, problems);
     if (problems.length === 0) {
       try {
-        for (const [plugin, options] of parsed) engine.use(plugin, options);
+        for (const [plugin, options] of [...parsed, ...shared]) engine.use(plugin, options);
       } catch (error) {
         if (isCryptkeepError(error)) problems.push(`at jobs.${job}: ${error.message}`);
         else throw error;

@@ -48,7 +48,10 @@ export interface JobSettings {
   target?: string;
   /** Environment for the `init` workspace() runs (secrets of a remote target). */
   env?: Record<string, string>;
-  volumeSize?: string; compression?: "none" | "zstd" | "gzip"; exclude?: string[]; extra?: string }
+  volumeSize?: string; compression?: "none" | "zstd" | "gzip"; exclude?: string[]; extra?: string;
+  /** Top-level settings written after `jobs` (e.g. `notify: [...]`); `plugins` are imported from cryptkeep/plugins. */
+  top?: string; plugins?: string[];
+}
 
 /**
  * A temp folder with Documents/, a key pair made by `cryptkeep keygen` (passphrase from the
@@ -71,7 +74,7 @@ export async function workspace(settings: JobSettings = {}): Promise<Workspace> 
 export async function writeConfig(ws: Workspace, settings: JobSettings = {}): Promise<void> {
   await writeFile(ws.config, `import { defineConfig } from "cryptkeep";
 import { gpgIncremental } from "cryptkeep/presets";
-
+${settings.plugins?.length ? `import { ${settings.plugins.join(", ")} } from "cryptkeep/plugins";\n` : ""}
 export default defineConfig({
   jobs: {
     documents: gpgIncremental({
@@ -86,6 +89,7 @@ export default defineConfig({
       ${settings.extra ?? ""}
     }),
   },
+  ${settings.top ?? ""}
 });
 `);
 }

@@ -11,8 +11,9 @@ export function registerPrune(program: Command, load: AppLoader): void {
     .argument("[jobs...]", "jobs to prune; all when none is named")
     .option("--dry-run", "only say what would be removed, and which rule keeps each survivor")
     .option("--break-lock", "remove a stale lock left by a crashed run")
+    .option("--allow-shrink", "prune although the tripwire fired (the source lost files on purpose)")
     .addHelpText("after", "\nExamples:\n  cryptkeep prune documents --dry-run\n  cryptkeep prune")
-    .action(async (jobs: string[], opts: { dryRun?: boolean; breakLock?: boolean }, cmd: Command) => {
+    .action(async (jobs: string[], opts: { dryRun?: boolean; breakLock?: boolean; allowShrink?: boolean }, cmd: Command) => {
       const app = await load(cmd);
       process.exitCode = await runJobs(app, jobs, "prune", async (engine) => {
         const { result } = await app.session(engine, "prune", opts, { lock: !opts.dryRun, connect: true }, async (ctx) => {

@@ -5,6 +5,13 @@ import { messages } from "../../messages.js";
 import { formatDuration } from "../../format.js";
 import { runJobs } from "../run-jobs.js";
 import type { AppLoader } from "../main.js";
+import { drillLines, runDrill } from "../drill-run.js";
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw messages.usage(`--sample: '${value}' is not a positive whole number`, "write it like --sample 50");
+  return n;
+}
 
 export function registerVerify(program: Command, load: AppLoader): void {
   program
@@ -16,9 +23,18 @@ export function registerVerify(program: Command, load: AppLoader): void {
     .option("--all", "verify every snapshot, not only the latest chain")
     .option("--identity <file>", "private key file (overrides the config)")
     .option("--deep", "folder ciphers (gocryptfs): also decrypt the encrypted view and compare every file with the source")
-    .addHelpText("after", "\nExamples:\n  cryptkeep verify documents\n  cryptkeep verify documents --compare\n  cryptkeep verify documents --deep      gocryptfs jobs\n\nExit code 4 when differences or damage are found.")
-    .action(async (jobs: string[], opts: { compare?: boolean; at?: string; all?: boolean; identity?: string; deep?: boolean }, cmd: Command) => {
+    .option("--drill", "a restore drill instead: restore random files with the standard tools (gpg, tar) into a temp folder and compare")
+    .option("--sample <n>", "files a drill restores (default: the job's verify.drill.sample, or 50)", (v) => positiveInt(v))
+    .addHelpText("after", "\nExamples:\n  cryptkeep verify documents\n  cryptkeep verify documents --compare\n  cryptkeep verify documents --deep      gocryptfs jobs\n  cryptkeep verify documents --drill --sample 20\n\nExit code 4 when differences or damage are found.")
+    .action(async (jobs: string[], opts: { compare?: boolean; at?: string; all?: boolean; identity?: string; deep?: boolean; drill?: boolean; sample?: number }, cmd: Command) => {
       const app = await load(cmd);
+      if (opts.drill) {
+        process.exitCode = await runJobs(app, jobs, "verify", async (engine) => {
+          const { result } = await app.session(engine, "verify", { identity: opts.identity && resolve(opts.identity) }, { lock: false, connect: true }, (ctx) => runDrill(ctx, engine, opts.sample));
+          return { result, exitCode: result.problems.length ? ExitCode.verifyFailed : ExitCode.ok };
+        }, ({ job, result }) => drillLines(job, result!).join("\n"));
+        return;
+      }
       process.exitCode = await runJobs(app, jobs, "verify", async (engine) => {
         const { result } = await app.session(engine, "verify", { ...opts, identity: opts.identity && resolve(opts.identity) }, { lock: false, connect: true }, async (ctx) => {
           const summary = await engine.hooks.verify.promise(ctx, { compare: opts.compare ?? false, at: opts.at, all: opts.all ?? false, deep: opts.deep ?? false });

@@ -10,6 +10,7 @@ import type { Cipher, RunContext } from "../../../core/types.js";
 import { shellQuote } from "../../../core/runner.js";
 import { readDecryptionKey, readPublicKeys } from "./keys.js";
 import { decryptBytes, decryptStream, encryptBytes, encryptStream } from "./stream.js";
+import { gpgDecryptCommand } from "./gpg-decrypt.js";
 
 const PLUGIN_NAME = "encryption:openpgp";
 
@@ -108,6 +109,15 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
         if (signers && /signature/i.test(messageOf(error))) throw messages.signatureInvalid(signerFile!, messageOf(error));
         throw decryptError(error);
       });
+    },
+    async standardDecrypt(ctx, home) {
+      const keySource = ctx.options.identity ? { file: ctx.options.identity } : options.identity?.key;
+      if (!keySource) throw messages.decryptKeyNeeded(ctx.job);
+      await identity(ctx); // the key and passphrase are right, or this says what is wrong
+      const key = await ctx.secret(keySource, "private key");
+      const protectedKey = await readDecryptionKey(key.reveal()).then(() => false, () => true);
+      const passphrase = protectedKey ? await ctx.secret(options.identity?.passphrase ?? { prompt: "Passphrase of the backup private key" }, "passphrase of the private key") : undefined;
+      return gpgDecryptCommand(ctx, home, key, passphrase);
     },
     recipeDecrypt: (file) => `gpg --quiet --decrypt ${file}`,
     recipeSetup: () => [

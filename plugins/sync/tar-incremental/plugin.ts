@@ -14,6 +14,8 @@ import { StateCache } from "./state-cache.js";
 import { runRestore } from "./restore.js";
 import { runVerify } from "./verify.js";
 import { tarRecipe } from "./recipe.js";
+import { runDrill } from "./drill.js";
+import { countSourceFiles } from "./source-count.js";
 
 const PLUGIN_NAME = "sync:tar-incremental";
 
@@ -37,6 +39,12 @@ export const tarIncremental = definePlugin(PLUGIN_NAME, tarIncrementalOptions, (
     list: () => repository().list(),
     remove: (ctx, id) => repository().remove(id).then(() => ctx.log.info(`removed snapshot ${id}`)),
   });
+
+  // tar reads --exclude-from one pattern per line; whatever walks the source must skip the same names.
+  const excludeFromLines = async () =>
+    excludeFrom ? (await readFile(excludeFrom, "utf8")).split("\n").map((l) => l.replace(/\r$/, "")).filter(Boolean) : [];
+
+  engine.provide("source", { path: source, countFiles: async () => countSourceFiles(source, [...options.exclude, ...(await excludeFromLines())]) });
 
   engine.hooks.requirements.tap(PLUGIN_NAME, (list) => {
     list.push({ tool: "tar", purpose: "archive and restore (GNU tar, listed-incremental format)", versionArgs: ["--version"], versionPattern: /tar \(GNU tar\) (\d+\.\d+)/, minVersion: "1.30" });
@@ -96,10 +104,10 @@ export const tarIncremental = definePlugin(PLUGIN_NAME, tarIncrementalOptions, (
   engine.hooks.restore.tapPromise(PLUGIN_NAME, (ctx, request) => runRestore(ctx, deps(), request));
 
   engine.hooks.verify.tapPromise(PLUGIN_NAME, async (ctx, request) => {
-    // tar reads --exclude-from one pattern per line; the comparison must skip the same names.
-    const fromFile = excludeFrom ? (await readFile(excludeFrom, "utf8")).split("\n").map((l) => l.replace(/\r$/, "")).filter(Boolean) : [];
-    return runVerify(ctx, { ...deps(), source, exclude: [...withOwnExcludes(ctx).exclude, ...fromFile] }, request);
+    return runVerify(ctx, { ...deps(), source, exclude: [...withOwnExcludes(ctx).exclude, ...(await excludeFromLines())] }, request);
   });
+
+  engine.hooks.drill.tapPromise(PLUGIN_NAME, (ctx, request) => runDrill(ctx, { ...deps(), source }, request));
 
   engine.hooks.recipe.tapPromise(PLUGIN_NAME, async (recipe) => {
     const store = engine.service("store");
