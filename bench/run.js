@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     datasets: { type: "string", default: "small,big" },
     tools: { type: "string", default: "cryptkeep,hand,restic,borg,duplicity" },
     suites: { type: "string", default: "gpgIncremental,gocryptfsReverse,sftp,s3" },
+    files: { type: "string" },
     keep: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -41,6 +42,7 @@ if (args.help) {
   --dir DIR   work folder for datasets and repositories (default /tmp/cryptkeep-bench)
   --suites    gpgIncremental (the tools above), gocryptfsReverse, sftp, s3 (default: all;
               --quick runs sftp on a 100 MiB file and no s3: Ceph takes 15-30 s to start)
+  --files N   cap of the "many small files" set (default 50,000; 4,000 with --quick)
   --keep      keep the repositories of the last run`);
   process.exit(0);
 }
@@ -69,10 +71,14 @@ const versions = Object.fromEntries(tools.map((t) => [t.name, t.version()]));
 versions.cryptkeep = `${JSON.parse(await readFile(join(root, "package.json"), "utf8")).version} (${versions.cryptkeep})`;
 
 const specs = datasetSpecs({ quick: args.quick, roots: ["/usr/share", "/usr/lib", join(root, "node_modules")] });
+if (args.files !== undefined) {
+  specs.small.maxFiles = Number(args.files);
+  if (!Number.isInteger(specs.small.maxFiles) || specs.small.maxFiles < 100) fail(`--files must be a whole number of at least 100, got '${args.files}'`);
+}
 const datasets = [];
 for (const name of args.datasets.split(",").map((s) => s.trim()).filter(Boolean)) {
   const spec = specs[name] ?? fail(`unknown dataset '${name}'; known: ${Object.keys(specs).join(", ")}`);
-  const at = join(dir, "data", `${name}${args.quick ? "-quick" : ""}`);
+  const at = join(dir, "data", `${name}${args.files && name === "small" ? `-${args.files}` : args.quick ? "-quick" : ""}`);
   ctx.log(`bench: building dataset '${spec.title}' in ${at} (reused when already built)`);
   const built = await buildDataset(spec, at);
   datasets.push({ name, title: spec.title, dir: at, files: built.files, bytes: built.bytes });
@@ -86,9 +92,10 @@ if (suites.includes("gpgIncremental")) {
     measurements.push(...(await runPeers(ctx, dataset, tools)));
   }
 }
-const { measurements: more, unavailable, datasets: extra } = await runSuites(ctx, { suites, quick: args.quick, small: datasets.find((d) => d.name === "small"), specs });
+const { measurements: more, unavailable, datasets: extra, versions: suiteVersions } = await runSuites(ctx, { suites, quick: args.quick, small: datasets.find((d) => d.name === "small"), specs });
 measurements.push(...more);
 datasets.push(...extra);
+Object.assign(versions, suiteVersions);
 for (const [suite, reason] of Object.entries(unavailable)) ctx.log(`bench: ${suite}: ${reason}`);
 
 const rows = summarize(measurements);

@@ -30,7 +30,7 @@ export const TARGETS = Object.freeze([
  */
 export function checkTargets(measurements, unavailable = {}, targets = TARGETS) {
   return targets.map((target) => {
-    const reason = target.suite && unavailable[target.suite];
+    const reason = unavailable[target.suite ?? "gpgIncremental"];
     if (reason) return { ...target, status: reason.startsWith("not available in this build") ? "not available in this build" : "not run", detail: reason };
     return target.kind === "memory" ? checkMemory(target, measurements) : checkTime(target, measurements);
   });

@@ -1,6 +1,7 @@
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { buildDataset } from "../lib/dataset.js";
-import { hasCommand } from "../lib/machine.js";
+import { firstLine, hasCommand } from "../lib/machine.js";
 import { removeServerDirs, startSshd } from "../lib/servers.js";
 import { runGocryptfs } from "./gocryptfs-reverse.js";
 import { runS3 } from "./s3.js";
@@ -24,7 +25,7 @@ export async function runSuites(ctx, { suites, quick, small, specs }) {
   const missing = suites.flatMap((s) => (REQUIRES[s] ?? []).filter((cmd) => !hasCommand(cmd)).map((cmd) => `${cmd} (for ${s})`));
   if (missing.length) throw new Error(`bench: missing ${missing.join(", ")}; run 'sudo bash bench/setup.sh' to install the peers`);
   const unavailable = {};
-  for (const suite of ["gocryptfsReverse", "sftp", "s3"]) {
+  for (const suite of ["gpgIncremental", "gocryptfsReverse", "sftp", "s3"]) {
     if (!suites.includes(suite)) unavailable[suite] = `not run: left out by --suites ${suites.join(",")}`;
   }
   if (!unavailable.gocryptfsReverse && !small) unavailable.gocryptfsReverse = "not run: it runs on the 'small' dataset, left out by --datasets";
@@ -61,5 +62,20 @@ export async function runSuites(ctx, { suites, quick, small, specs }) {
     await ctx.servers.sshd?.stop();
     await removeServerDirs();
   }
-  return { measurements, datasets, unavailable };
+  return { measurements, datasets, unavailable, versions: versionsOf(suites) };
+}
+
+/** The versions of the peers each suite ran, for the results. */
+function versionsOf(suites) {
+  const versions = {};
+  if (suites.includes("gocryptfsReverse")) versions["gocryptfs-hand"] = [firstLine("gocryptfs", ["-version"]), firstLine("rsync", ["--version"])].join("; ");
+  if (suites.includes("sftp")) {
+    versions["scp, rsync-ssh"] = `${firstLine("sh", ["-c", "ssh -V 2>&1"])}; ${firstLine("rsync", ["--version"])}`;
+    versions["restic-sftp"] = firstLine("restic", ["version"]);
+  }
+  if (suites.includes("s3")) {
+    versions["s3 server"] = firstLine("radosgw", ["--version"]);
+    versions["sdk-put"] = `@aws-sdk/client-s3 ${createRequire(import.meta.url)("@aws-sdk/client-s3/package.json").version}, one PutObject`;
+  }
+  return versions;
 }
