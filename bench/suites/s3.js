@@ -20,8 +20,11 @@ export async function runS3(ctx, { bigfile }) {
     const uploadTool = (name, upload) => ({
       name, upload,
       arrived: () => client.send(new HeadObjectCommand({ Bucket: rgw.bucket, Key: key(name) })).then((r) => r.ContentLength, () => undefined),
-      // memstore keeps objects in memory: each is deleted once measured.
-      clear: () => client.send(new DeleteObjectCommand({ Bucket: rgw.bucket, Key: key(name) })).then(() => undefined),
+      // memstore keeps objects in memory (4 GiB): each is deleted once measured, and its space freed at once.
+      clear: async () => {
+        await client.send(new DeleteObjectCommand({ Bucket: rgw.bucket, Key: key(name) }));
+        await rgw.collectGarbage();
+      },
     });
     const options = { bucket: rgw.bucket, endpoint: rgw.endpoint, forcePathStyle: true };
     return await runUploads(ctx, "s3", bigfile, [
