@@ -14,9 +14,8 @@ import { TIME } from "./lib/measure.js";
 import { markdown, summarize } from "./lib/report.js";
 import { checkTargets } from "./lib/targets.js";
 import { runPeers } from "./suites/peers.js";
-import { gocryptfsAvailability } from "./suites/gocryptfs-reverse.js";
-import { sftpAvailability } from "./suites/sftp.js";
-import cryptkeep, { cryptkeepTool } from "./tools/cryptkeep-gpg-incremental.js";
+import { runSuites } from "./suites/index.js";
+import cryptkeep, { cryptkeepGpg } from "./tools/cryptkeep-gpg-incremental.js";
 import hand from "./tools/hand-pipeline.js";
 import restic from "./tools/restic.js";
 import borg from "./tools/borg.js";
@@ -30,6 +29,8 @@ const { values: args } = parseArgs({
     dir: { type: "string", default: "/tmp/cryptkeep-bench" },
     datasets: { type: "string", default: "small,big" },
     tools: { type: "string", default: "cryptkeep,cryptkeep-gpg,hand,restic,borg,duplicity" },
+    suites: { type: "string", default: "gpgIncremental,gocryptfsReverse,sftp,s3" },
+    files: { type: "string" },
     keep: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -39,6 +40,9 @@ if (args.help) {
   --quick     small datasets, one run (under 3 minutes)
   --runs N    runs per scenario; medians are reported (default 3, 1 with --quick)
   --dir DIR   work folder for datasets and repositories (default /tmp/cryptkeep-bench)
+  --suites    gpgIncremental (the tools above), gocryptfsReverse, sftp, s3 (default: all;
+              --quick runs sftp on a 100 MiB file and no s3: Ceph takes 15-30 s to start)
+  --files N   cap of the "many small files" set (default 50,000; 4,000 with --quick)
   --keep      keep the repositories of the last run`);
   process.exit(0);
 }
@@ -48,7 +52,7 @@ if (!Number.isInteger(runs) || runs < 1) fail(`--runs must be a whole number of 
 if (!existsSync(TIME)) fail(`${TIME} is missing (Debian package 'time'): run 'sudo bash bench/setup.sh' first`);
 if (!existsSync(join(root, "dist/core/cli/main.js"))) fail("the CLI is not built: run 'npm run bench', which builds first");
 
-const all = [cryptkeep, cryptkeepTool("gpg"), hand, restic, borg, duplicity];
+const all = [cryptkeep, cryptkeepGpg, hand, restic, borg, duplicity];
 const wanted = args.tools.split(",").map((s) => s.trim()).filter(Boolean);
 for (const name of wanted) if (!all.some((t) => t.name === name)) fail(`unknown tool '${name}' in --tools; known: ${all.map((t) => t.name).join(", ")}`);
 const tools = all.filter((t) => wanted.includes(t.name));
@@ -67,21 +71,31 @@ const versions = Object.fromEntries(tools.map((t) => [t.name, t.version()]));
 versions.cryptkeep = `${JSON.parse(await readFile(join(root, "package.json"), "utf8")).version} (${versions.cryptkeep})`;
 
 const specs = datasetSpecs({ quick: args.quick, roots: ["/usr/share", "/usr/lib", join(root, "node_modules")] });
+if (args.files !== undefined) {
+  specs.small.maxFiles = Number(args.files);
+  if (!Number.isInteger(specs.small.maxFiles) || specs.small.maxFiles < 100) fail(`--files must be a whole number of at least 100, got '${args.files}'`);
+}
 const datasets = [];
 for (const name of args.datasets.split(",").map((s) => s.trim()).filter(Boolean)) {
   const spec = specs[name] ?? fail(`unknown dataset '${name}'; known: ${Object.keys(specs).join(", ")}`);
-  const at = join(dir, "data", `${name}${args.quick ? "-quick" : ""}`);
+  const at = join(dir, "data", `${name}${args.files && name === "small" ? `-${args.files}` : args.quick ? "-quick" : ""}`);
   ctx.log(`bench: building dataset '${spec.title}' in ${at} (reused when already built)`);
   const built = await buildDataset(spec, at);
   datasets.push({ name, title: spec.title, dir: at, files: built.files, bytes: built.bytes });
 }
 
+const suites = args.suites.split(",").map((s) => s.trim()).filter(Boolean);
 const measurements = [];
-for (const dataset of datasets) {
-  ctx.log(`bench: ${dataset.title}: ${dataset.files.length} files, ${(dataset.bytes / 1024 / 1024).toFixed(0)} MiB`);
-  measurements.push(...(await runPeers(ctx, dataset, tools)));
+if (suites.includes("gpgIncremental")) {
+  for (const dataset of datasets) {
+    ctx.log(`bench: ${dataset.title}: ${dataset.files.length} files, ${(dataset.bytes / 1024 / 1024).toFixed(0)} MiB`);
+    measurements.push(...(await runPeers(ctx, dataset, tools)));
+  }
 }
-const unavailable = { gocryptfsReverse: await gocryptfsAvailability(root), sftp: await sftpAvailability(root) };
+const { measurements: more, unavailable, datasets: extra, versions: suiteVersions } = await runSuites(ctx, { suites, quick: args.quick, small: datasets.find((d) => d.name === "small"), specs });
+measurements.push(...more);
+datasets.push(...extra);
+Object.assign(versions, suiteVersions);
 for (const [suite, reason] of Object.entries(unavailable)) ctx.log(`bench: ${suite}: ${reason}`);
 
 const rows = summarize(measurements);
@@ -90,7 +104,7 @@ const date = started.toISOString().slice(0, 19).replaceAll(":", "-") + "Z";
 const result = {
   date: started.toISOString(), command: ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" "),
   mode: args.quick ? "quick" : "full", runs, machine, loadavgAtEnd: loadavg().map((l) => Math.round(l * 100) / 100), versions,
-  datasets: datasets.map(({ name, title, files, bytes }) => ({ name, title, files: files.length, bytes })),
+  datasets: datasets.map(({ name, title, suites, files, bytes }) => ({ name, title, suites, files: files.length, bytes })),
   rows, targets, unavailable, measurements,
 };
 const out = join(root, "bench/results");

@@ -7,31 +7,52 @@ export const SCENARIOS = Object.freeze([
   ["restore", "full restore"],
   ["restore-one", "restore of one file"],
   ["verify", "verify"],
+  ["upload", "write one big file to the server"],
 ]);
 
-/** Medians per dataset, scenario and tool: seconds, peak MiB, bytes at the target; ratios of cryptkeep to each peer. */
-export function summarize(measurements, reference = "cryptkeep") {
+/**
+ * The suites of the harness: what each compares, and the cryptkeep tool its ratios are taken
+ * of. Measurements without a suite are gpgIncremental's (results written before suites existed).
+ */
+export const SUITES = Object.freeze({
+  gpgIncremental: { title: "gpgIncremental", reference: "cryptkeep" },
+  gocryptfsReverse: { title: "gocryptfsReverse vs the seed's gocryptfs -reverse + rsync by hand, both to a local folder", reference: "cryptkeep-gocryptfs" },
+  sftp: { title: "over sftp to sshd on 127.0.0.1", reference: "cryptkeep-sftp" },
+  s3: { title: "to Ceph radosgw (S3) on 127.0.0.1", reference: "cryptkeep-s3" },
+});
+
+const suiteOf = (m) => m.suite ?? "gpgIncremental";
+
+/** Medians per suite, dataset, scenario and tool: seconds, peak MiB, MB/s, bytes at the target; ratios of the suite's cryptkeep tool to each peer. */
+export function summarize(measurements) {
   const rows = [];
-  const datasets = [...new Set(measurements.map((m) => m.dataset))];
-  const tools = [...new Set(measurements.map((m) => m.tool))];
-  for (const dataset of datasets) {
-    for (const [scenario, title] of SCENARIOS) {
-      for (const tool of tools) {
-        const runs = measurements.filter((m) => m.dataset === dataset && m.scenario === scenario && m.tool === tool);
-        if (runs.length === 0) continue;
-        const good = runs.filter((m) => m.ok);
-        const seconds = median(good.map((m) => m.seconds));
-        const mine = median(measurements.filter((m) => m.dataset === dataset && m.scenario === scenario && m.tool === reference && m.ok).map((m) => m.seconds));
-        rows.push({
-          dataset, scenario, title, tool, runs: runs.length, failed: runs.length - good.length,
-          seconds: round(seconds, 2), peakMiB: round(median(good.map((m) => m.peakKiB / 1024)), 1),
-          ratio: tool === reference ? undefined : round(ratio(mine, seconds), 2),
-        });
+  for (const suite of [...new Set(measurements.map(suiteOf))]) {
+    const reference = SUITES[suite]?.reference ?? "cryptkeep";
+    const mine = measurements.filter((m) => suiteOf(m) === suite);
+    const datasets = [...new Set(mine.map((m) => m.dataset))];
+    const tools = [...new Set(mine.map((m) => m.tool))];
+    for (const dataset of datasets) {
+      const of = (scenario, tool) => mine.filter((m) => m.dataset === dataset && m.scenario === scenario && m.tool === tool);
+      for (const [scenario, title] of SCENARIOS) {
+        const cryptkeepSeconds = median(of(scenario, reference).filter((m) => m.ok).map((m) => m.seconds));
+        for (const tool of tools) {
+          const runs = of(scenario, tool);
+          if (runs.length === 0) continue;
+          const good = runs.filter((m) => m.ok);
+          const seconds = median(good.map((m) => m.seconds));
+          const bytes = median(good.map((m) => m.bytes));
+          rows.push({
+            suite, dataset, scenario, title, tool, runs: runs.length, failed: runs.length - good.length,
+            seconds: round(seconds, 2), peakMiB: round(median(good.map((m) => m.peakKiB / 1024)), 1),
+            ...(bytes !== undefined && seconds ? { mbPerSecond: round(bytes / seconds / 1e6, 1) } : {}),
+            ratio: tool === reference ? undefined : round(ratio(cryptkeepSeconds, seconds), 2),
+          });
+        }
       }
-    }
-    for (const tool of tools) {
-      const bytes = median(measurements.filter((m) => m.dataset === dataset && m.scenario === "target-bytes" && m.tool === tool).map((m) => m.bytes));
-      if (bytes !== undefined) rows.push({ dataset, scenario: "target-bytes", title: "bytes at the target", tool, bytes });
+      for (const tool of tools) {
+        const bytes = median(of("target-bytes", tool).map((m) => m.bytes));
+        if (bytes !== undefined) rows.push({ suite, dataset, scenario: "target-bytes", title: "bytes at the target", tool, bytes });
+      }
     }
   }
   return rows;
@@ -50,27 +71,43 @@ export function markdown(result) {
     "Ratio = cryptkeep's median time / the peer's (below 1: cryptkeep is faster). Peak = largest process's RSS.",
     "",
   ];
-  for (const dataset of datasets) {
-    lines.push(`## ${dataset.title} (${dataset.files.toLocaleString("en")} files, ${formatBytes(dataset.bytes)})`, "");
-    const tools = [...new Set(rows.filter((r) => r.dataset === dataset.name).map((r) => r.tool))];
-    lines.push(`| scenario | ${tools.map((t) => `${t} s (peak MiB)`).join(" | ")} | ${tools.filter((t) => t !== "cryptkeep").map((t) => `ratio to ${t}`).join(" | ")} |`);
-    lines.push(`| --- | ${tools.map(() => "---:").join(" | ")} | ${tools.filter((t) => t !== "cryptkeep").map(() => "---:").join(" | ")} |`);
-    for (const [scenario, title] of SCENARIOS) {
-      const cell = (tool) => rows.find((r) => r.dataset === dataset.name && r.scenario === scenario && r.tool === tool);
-      if (!tools.some((t) => cell(t))) continue;
-      const time = (r) => (!r ? "–" : r.failed === r.runs ? "failed" : `${r.seconds} (${r.peakMiB})${r.failed ? ` [${r.failed} failed]` : ""}`);
-      lines.push(`| ${title} | ${tools.map((t) => time(cell(t))).join(" | ")} | ${tools.filter((t) => t !== "cryptkeep").map((t) => cell(t)?.ratio ?? "–").join(" | ")} |`);
+  for (const [suite, meta] of Object.entries(SUITES)) {
+    // A dataset made for some suites only (a reduced set in --quick) replaces the one of the same name for them.
+    const own = datasets.filter((d) => d.suites?.includes(suite));
+    for (const dataset of [...own, ...datasets.filter((d) => !d.suites && !own.some((o) => o.name === d.name))]) {
+      const here = rows.filter((r) => (r.suite ?? "gpgIncremental") === suite && r.dataset === dataset.name);
+      if (here.length) lines.push(...suiteTable(meta, dataset, here));
     }
-    const size = (tool) => rows.find((r) => r.dataset === dataset.name && r.scenario === "target-bytes" && r.tool === tool);
-    lines.push(`| bytes at the target | ${tools.map((t) => formatBytes(size(t)?.bytes)).join(" | ")} | ${tools.filter((t) => t !== "cryptkeep").map(() => "").join(" | ")} |`, "");
   }
   lines.push("## Targets (issue #7)", "", "| target | status | measured |", "| --- | --- | --- |");
   for (const t of targets) lines.push(`| ${t.text} | ${t.status} | ${t.detail} |`);
   if (Object.keys(unavailable).length) {
-    lines.push("", "## Not available in this build", "");
+    lines.push("", "## Suites not run", "");
     for (const [suite, reason] of Object.entries(unavailable)) lines.push(`- ${suite}: ${reason}`);
   }
   lines.push("", "## Tools", "");
   for (const [tool, version] of Object.entries(result.versions)) lines.push(`- ${tool}: ${version}`);
   return lines.join("\n") + "\n";
+}
+
+/** One table: a suite on a dataset, a column per tool, the ratios of the suite's cryptkeep tool to each peer. */
+function suiteTable(meta, dataset, rows) {
+  const reference = meta.reference;
+  const tools = [...new Set(rows.map((r) => r.tool))];
+  const peers = tools.filter((t) => t !== reference);
+  const lines = [`## ${meta.title}: ${dataset.title} (${dataset.files.toLocaleString("en")} file${dataset.files === 1 ? "" : "s"}, ${formatBytes(dataset.bytes)})`, ""];
+  if (reference !== "cryptkeep") lines.push(`Ratios are ${reference}'s.`, "");
+  lines.push(`| scenario | ${tools.map((t) => `${t} s (peak MiB)`).join(" | ")} | ${peers.map((t) => `ratio to ${t}`).join(" | ")} |`);
+  lines.push(`| --- | ${tools.map(() => "---:").join(" | ")} | ${peers.map(() => "---:").join(" | ")} |`);
+  for (const [scenario, title] of SCENARIOS) {
+    const cell = (tool) => rows.find((r) => r.scenario === scenario && r.tool === tool);
+    if (!tools.some((t) => cell(t))) continue;
+    const rate = (r) => (r.mbPerSecond !== undefined ? `, ${r.mbPerSecond} MB/s` : "");
+    const time = (r) => (!r ? "–" : r.failed === r.runs ? "failed" : `${r.seconds} (${r.peakMiB}${rate(r)})${r.failed ? ` [${r.failed} failed]` : ""}`);
+    lines.push(`| ${title} | ${tools.map((t) => time(cell(t))).join(" | ")} | ${peers.map((t) => cell(t)?.ratio ?? "–").join(" | ")} |`);
+  }
+  const size = (tool) => rows.find((r) => r.scenario === "target-bytes" && r.tool === tool);
+  if (tools.some((t) => size(t))) lines.push(`| bytes at the target | ${tools.map((t) => formatBytes(size(t)?.bytes)).join(" | ")} | ${peers.map(() => "").join(" | ")} |`);
+  lines.push("");
+  return lines;
 }

@@ -10,26 +10,27 @@ import { rotate } from "../lib/stats.js";
  * always first on a cold or hot cache. Each run starts from fresh repositories and the dataset
  * as built.
  */
-export async function runPeers(ctx, dataset, tools) {
+export async function runPeers(ctx, dataset, tools, suite = "gpgIncremental") {
   const measurements = [];
   for (let run = 0; run < ctx.runs; run++) {
     const order = rotate(tools, run);
-    const base = join(ctx.dir, "work", dataset.name);
+    const base = join(ctx.dir, "work", suite, dataset.name);
     await rm(base, { recursive: true, force: true });
     const spaces = new Map();
     for (const tool of order) {
-      const w = { root: ctx.root, dir: join(base, tool.name), repo: join(base, tool.name, "repo"), source: dataset.dir, keys: ctx.keys, lastStep: 0 };
+      const w = { root: ctx.root, dir: join(base, tool.name), repo: join(base, tool.name, "repo"), source: dataset.dir, keys: ctx.keys, servers: ctx.servers, lastStep: 0 };
       await mkdir(w.dir, { recursive: true });
       spaces.set(tool, w);
       const init = await tool.init?.(w);
       if (init) await must(ctx, await measure(init, ctx.scratch), `${tool.name} init`);
     }
     const record = async (scenario, tool, command, after) => {
-      ctx.log(`  run ${run + 1}/${ctx.runs} ${dataset.name} ${scenario} ${tool.name}`);
+      ctx.log(`  run ${run + 1}/${ctx.runs} ${suite} ${dataset.name} ${scenario} ${tool.name}`);
       const result = await measure(command, ctx.scratch);
       const extra = after && result.ok ? await after() : {};
-      const m = { dataset: dataset.name, scenario, tool: tool.name, run: run + 1, ...result, ...extra };
+      const m = { suite, dataset: dataset.name, scenario, tool: tool.name, run: run + 1, ...result, ...extra };
       if (!result.ok) ctx.log(`    FAILED (exit ${result.exitCode}): ${result.output}`);
+      else ctx.log(`    ${result.seconds} s`);
       measurements.push(m);
       return m;
     };
@@ -46,8 +47,9 @@ export async function runPeers(ctx, dataset, tools) {
     const change = await applyChange(dataset.dir, dataset.files, join(base, "stash"));
     try {
       await backupAll("change", 2);
-      const expected = await treeStats(dataset.dir);
       for (const tool of order) {
+        // What a restore must bring back: the dataset, less what the tool keeps beside it (gocryptfs's own config).
+        const expected = await treeStats(dataset.dir, tool.notRestored);
         const w = spaces.get(tool);
         const to = join(base, "restore", tool.name);
         await mkdir(to, { recursive: true });
@@ -69,7 +71,7 @@ export async function runPeers(ctx, dataset, tools) {
       for (const tool of order) await record("verify", tool, tool.verify(spaces.get(tool)));
       for (const tool of order) {
         const { bytes } = await treeStats(spaces.get(tool).repo);
-        measurements.push({ dataset: dataset.name, scenario: "target-bytes", tool: tool.name, run: run + 1, ok: true, bytes });
+        measurements.push({ suite, dataset: dataset.name, scenario: "target-bytes", tool: tool.name, run: run + 1, ok: true, bytes });
       }
     } finally {
       await revertChange(dataset.dir, change);

@@ -1,44 +1,21 @@
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { cryptkeepTool } from "./cryptkeep-cli.js";
 
 /**
  * cryptkeep's gpgIncremental preset through the built CLI, as a user runs it: zstd level 3
  * (the hand pipeline's compression), default volume size, the same recipient key as the peers.
+ * `target(w)`: the preset's target option (a local folder unless a suite says otherwise).
  */
-const cli = (w, args) => ({ argv: [process.execPath, join(w.root, "bin/cryptkeep.js"), ...args, "--quiet"], cwd: w.dir, env: { XDG_CACHE_HOME: join(w.dir, "cache") } });
-
-/** `encryptWith`: "openpgp.js" (the default, tool "cryptkeep") or "gpg" (tool "cryptkeep-gpg"). */
-export function cryptkeepTool(encryptWith) {
-  return {
-  name: encryptWith === "gpg" ? "cryptkeep-gpg" : "cryptkeep",
-  requires: encryptWith === "gpg" ? ["tar", "zstd", "gpg"] : ["tar", "zstd"],
-  version: () => `gpgIncremental preset, zstd -3, encryptWith ${encryptWith}, built CLI`,
-  async init(w) {
-    await writeFile(join(w.dir, "backup.config.ts"), `import { defineConfig } from "cryptkeep";
-import { gpgIncremental } from "cryptkeep/presets";
-
-export default defineConfig({
-  jobs: {
-    bench: gpgIncremental({
-      source: ${JSON.stringify(w.source)},
-      target: { local: ${JSON.stringify(w.repo)} },
-      recipients: [${JSON.stringify(w.keys.publicFile)}],
-      identity: { key: { file: ${JSON.stringify(w.keys.privateFile)} } },
-      compression: "zstd",
-      compressionLevel: 3,
-      encryptWith: ${JSON.stringify(encryptWith)},
+export function gpgIncrementalTool(name, target, about = "", extra = {}) {
+  return cryptkeepTool({
+    name, preset: "gpgIncremental", about: `zstd -3${about}`, requires: ["tar", "zstd", ...(extra.encryptWith === "gpg" ? ["gpg"] : [])],
+    options: (w) => ({
+      source: w.source, target: target(w), recipients: [w.keys.publicFile],
+      identity: { key: { file: w.keys.privateFile } }, compression: "zstd", compressionLevel: 3, ...extra,
     }),
-  },
-});
-`);
-    return cli(w, ["init", "bench"]);
-  },
-  backup: (w) => cli(w, ["backup", "bench"]),
-  restore: (w, to) => cli(w, ["restore", "bench", "--to", to]),
-  restoreOne: (w, path, to) => cli(w, ["restore", "bench", "--to", to, "--path", path]),
-  restoredRoot: (_w, to) => to,
-  verify: (w) => cli(w, ["verify", "bench"]),
-  };
+  });
 }
 
-export default cryptkeepTool("openpgp.js");
+export default gpgIncrementalTool("cryptkeep", (w) => ({ local: w.repo }));
+
+/** The same backup with the volumes encrypted by the gpg binary (encryptWith: "gpg"). */
+export const cryptkeepGpg = gpgIncrementalTool("cryptkeep-gpg", (w) => ({ local: w.repo }), ", encryptWith gpg", { encryptWith: "gpg" });

@@ -23,6 +23,8 @@ export interface CephRgw {
   createBucket(name: string): Promise<void>;
   /** Makes a second user that owns nothing; returns its keys. */
   createUser(uid: string): Promise<{ accessKeyId: string; secretAccessKey: string }>;
+  /** Frees the space of deleted objects now (radosgw's garbage collection waits hours by default; memstore holds it in memory). */
+  collectGarbage(): Promise<void>;
   /** Stops radosgw only (the cluster stays): the S3 server is gone. */
   stopGateway(): Promise<void>;
   stop(): Promise<void>;
@@ -126,6 +128,7 @@ rgw dns name = 127.0.0.1
   await createBucket("backups");
   return {
     endpoint, port, ...owner, bucket: "backups", client, createBucket, createUser,
+    collectGarbage: async () => { await execa("radosgw-admin", ["-c", conf, "gc", "process", "--include-all"]); },
     stopGateway: async () => {
       const pid = Number((await readFile(join(run, "client.rgw.a.pid"), "utf8")).trim());
       process.kill(pid, "SIGKILL");

@@ -60,6 +60,13 @@ describe("bench targets", () => {
     expect(result.detail).toContain("verify on small");
   });
 
+  it("reports a suite left out of the run as not run, with the reason, for every target of it", () => {
+    const results = checkTargets([], { gpgIncremental: "not run: left out by --suites s3", s3: "not run with --quick" });
+    expect(results.find((t) => t.id === "full-vs-hand")).toMatchObject({ status: "not run", detail: "not run: left out by --suites s3" });
+    expect(results.find((t) => t.id === "s3-vs-sdk")).toMatchObject({ status: "not run" });
+    expect(results.find((t) => t.id === "sftp-vs-scp")!.status).toBe("not measured");
+  });
+
   it("reports a suite missing from the build as not available, with the reason", () => {
     const result = checkTargets([], { sftp: "not available in this build: no sftp store" }).find((t) => t.id === "sftp-vs-scp")!;
     expect(result.status).toBe("not available in this build");
@@ -109,5 +116,19 @@ describe("bench report", () => {
     ]);
     expect(rows.find((r) => r.tool === "restic" && r.scenario === "full")).toMatchObject({ seconds: 40, ratio: 0.25 });
     expect(rows.find((r) => r.tool === "cryptkeep")!.ratio).toBeUndefined();
+  });
+
+  it("takes each suite's ratios of its own cryptkeep tool, and a write's throughput from its bytes", () => {
+    const summarize = report.summarize as (m: object[]) => { suite: string; tool: string; ratio?: number; mbPerSecond?: number }[];
+    const upload = (tool: string, seconds: number) => ({ suite: "sftp", dataset: "bigfile", scenario: "upload", tool, seconds, peakKiB: 1024, bytes: 1e9, ok: true });
+    const rows = summarize([
+      { dataset: "small", scenario: "full", tool: "cryptkeep", seconds: 10, peakKiB: 1024, ok: true },
+      { suite: "gocryptfsReverse", dataset: "small", scenario: "full", tool: "cryptkeep-gocryptfs", seconds: 21, peakKiB: 1024, ok: true },
+      { suite: "gocryptfsReverse", dataset: "small", scenario: "full", tool: "gocryptfs-hand", seconds: 20, peakKiB: 1024, ok: true },
+      upload("cryptkeep-sftp", 10), upload("scp", 8),
+    ]);
+    expect(rows.find((r) => r.tool === "gocryptfs-hand")).toMatchObject({ suite: "gocryptfsReverse", ratio: 1.05 });
+    expect(rows.find((r) => r.tool === "scp")).toMatchObject({ ratio: 1.25, mbPerSecond: 125 });
+    expect(rows.find((r) => r.tool === "cryptkeep-sftp")).toMatchObject({ ratio: undefined, mbPerSecond: 100 });
   });
 });
