@@ -60,6 +60,11 @@ export async function runSession<T>(
   process.on("SIGTERM", onSignal);
 
   const runner = new Runner(settings.tools, controller.signal);
+  // Undoing (umount, cryptsetup close, fusermount -u) must run to its end after Ctrl-C: the
+  // run's runner cancels every command once the signal has fired, so teardown uses its own.
+  const undoRunner = new Runner(settings.tools);
+  let unwinding = false;
+  const active = () => (unwinding ? undoRunner : runner);
   const dryRun = settings.dryRun ?? false;
   const secrets = new Map<string, Promise<Secret>>();
   const cacheDir = join(settings.cacheRoot, engine.job);
@@ -83,7 +88,7 @@ export async function runSession<T>(
         return { exitCode: 0, stdout: "", stderr: "" };
       }
       settings.log.debug(`run: ${formatCommand(spec, settings.tools)}`);
-      return runner.run(spec);
+      return active().run(spec);
     },
     stream: (spec: CommandSpec): StreamingCommand => {
       if (dryRun) {
@@ -93,7 +98,7 @@ export async function runSession<T>(
         return { stdout: empty, stderr: new PassThrough().end() as PassThrough, done: Promise.resolve({ exitCode: 0, stdout: "", stderr: "" }), kill: () => undefined };
       }
       settings.log.debug(`run: ${formatCommand(spec, settings.tools)}`);
-      return runner.stream(spec);
+      return active().stream(spec);
     },
     secret: (source: SecretSource, purpose: string) => {
       const key = JSON.stringify(source);
@@ -131,6 +136,7 @@ export async function runSession<T>(
     failure = caught ? messages.interrupted(caught) : error;
   } finally {
     ctx.progress.done();
+    unwinding = true;
     const failures = await teardown.unwind((label) => settings.log.debug(`undo: ${label}`));
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

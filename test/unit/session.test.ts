@@ -86,6 +86,23 @@ describe("session lifecycle", () => {
     expect(events).toEqual(["acquire a", "acquire b", "body", "noticed abort", "release b", "release a"]);
   });
 
+  it("after SIGINT, the undo steps' own commands still run to their end (a real sh)", async () => {
+    const undone: string[] = [];
+    const engine = new Engine("job", "/");
+    engine.use(definePlugin("mounter", z.object({}), (e) => {
+      e.hooks.connect.tapPromise("mounter", async (ctx) => {
+        ctx.defer("unmount", async () => {
+          undone.push((await ctx.exec({ tool: "sh", args: ["-c", "sleep 0.3; echo unmounted"] })).stdout.trim());
+        });
+      });
+    })({}), {});
+    const run = runSession(engine, settings(), async () => {
+      process.emit("SIGINT", "SIGINT");
+    });
+    await expect(run).rejects.toMatchObject({ code: "INTERRUPTED", exitCode: 130 });
+    expect(undone).toEqual(["unmounted"]);
+  });
+
   it("holds the job lock during the run and reports a second run as locked (exit 3)", async () => {
     const shared = settings();
     const engine = engineWith();
