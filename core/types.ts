@@ -112,7 +112,7 @@ export interface Target {
   readonly ssh: SshEndpoint | undefined;
   /**
    * For recipes, when reaching the target by hand takes more than a folder or an sshfs mount
-   * (a LUKS container): shell lines that make ./backup hold it, and lines that undo them.
+   * (a LUKS container, a davfs or s3fs mount): shell lines that make ./backup hold it, and lines that undo them.
    */
   readonly recipe?: { reach: string[]; leave: string[]; notes: string[] };
   /**
@@ -120,8 +120,6 @@ export interface Target {
    * own), so a sync must compare files by content instead. @default true
    */
   readonly keepsModificationTimes?: boolean;
-  /** Shell lines that mount this target at `dir` by hand, and the one that unmounts it (for `cryptkeep recipe`). */
-  recipeMount?(dir: string): { mount: string[]; unmount: string };
 }
 
 /**

@@ -10,18 +10,15 @@ import type { RsyncOptions } from "./options.js";
  */
 export function rsyncRecipe(recipe: Recipe, target: Target, options: RsyncOptions, cipher: FolderCipher | undefined): Recipe {
   const ssh = target.ssh;
-  const own = target.recipe ? undefined : ssh ? undefined : target.recipeMount?.("./backup");
   const reach = target.recipe
     ? ["mkdir -p ./backup ./decrypted \"$OUT\"", ...target.recipe.reach]
-    : own
-      ? ["mkdir -p ./backup ./decrypted \"$OUT\"", ...own.mount]
-      : ssh
-        ? ["mkdir -p ./backup ./decrypted \"$OUT\"", sshfsRecipeLine(ssh, "./backup")]
-        : ["mkdir -p ./decrypted \"$OUT\"", `ln -sfn ${shellQuote(target.localPath ?? "<target folder>")} ./backup`];
+    : ssh
+      ? ["mkdir -p ./backup ./decrypted \"$OUT\"", sshfsRecipeLine(ssh, "./backup")]
+      : ["mkdir -p ./decrypted \"$OUT\"", `ln -sfn ${shellQuote(target.localPath ?? "<target folder>")} ./backup`];
   const tree = options.layout === "versioned" ? `./backup/${FILES}` : `./backup/${options.name}.<newest time>`;
   const open = cipher ? cipher.recipeMount(tree, "./decrypted") : [];
   const copyFrom = cipher ? "./decrypted" : tree;
-  const leave = target.recipe?.leave ?? (own ? [own.unmount] : ssh ? ["fusermount -u ./backup || { sleep 2; fusermount -u ./backup; }   # busy for a moment after the line above"] : ["rm ./backup"]);
+  const leave = target.recipe?.leave ?? (ssh ? ["fusermount -u ./backup || { sleep 2; fusermount -u ./backup; }   # busy for a moment after the line above"] : ["rm ./backup"]);
   const close = [...(cipher ? ["fusermount -u ./decrypted"] : []), ...leave];
   return {
     title: recipe.title,

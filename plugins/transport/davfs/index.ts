@@ -25,10 +25,11 @@ export const davfs = definePlugin(PLUGIN_NAME, davfsOptions, (engine, options) =
     description: `WebDAV ${options.url} (davfs2)`, get localPath() { return localPath; }, ssh: undefined,
     // The server sets its own times (mod_dav); davfs2 remembers ours only while mounted.
     keepsModificationTimes: false,
-    recipeMount: (dir) => ({
-      mount: [`mount -t davfs ${shellQuote(options.url)} ${dir}   # as root; asks for the user (${options.user}) and the password`],
-      unmount: `umount ${dir}`,
-    }),
+    recipe: {
+      reach: [`mount -t davfs ${shellQuote(options.url)} ./backup   # as root; asks for the user (${options.user}) and the password`],
+      leave: ["umount ./backup"],
+      notes: [],
+    },
   };
   engine.provide("target", target);
 

@@ -21,13 +21,14 @@ export const s3fs = definePlugin(PLUGIN_NAME, s3fsOptions, (engine, options) => 
   const where = `s3://${options.bucket}${options.prefix ? `/${options.prefix}` : ""}${options.endpoint ? ` at ${options.endpoint}` : ""}`;
   const target: Target = {
     description: `${where} (s3fs)`, get localPath() { return localPath; }, ssh: undefined,
-    recipeMount: (dir) => ({
-      mount: [
+    recipe: {
+      reach: [
         "# s3fs reads the bucket's keys from the environment: export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... first",
-        `s3fs ${s3fsArgs(options, dir).map(shellQuote).join(" ")}`,
+        `s3fs ${s3fsArgs(options, "./backup").map(shellQuote).join(" ")}`,
       ],
-      unmount: `fusermount -u ${dir} || { sleep 2; fusermount -u ${dir}; }   # busy for a moment after the line above`,
-    }),
+      leave: ["fusermount -u ./backup || { sleep 2; fusermount -u ./backup; }   # busy for a moment after the line above"],
+      notes: [],
+    },
   };
   engine.provide("target", target);
 
