@@ -8,18 +8,15 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const [kind, file, name] = process.argv.slice(2);
 const settings = JSON.parse(process.env.BENCH_STORE ?? "{}");
-const dist = join(dirname(fileURLToPath(import.meta.url)), "../../dist/plugins/store");
-const load = (path) => import(pathToFileURL(join(dist, path)).href);
+const plugins = join(dirname(fileURLToPath(import.meta.url)), "../../dist/plugins/index.js");
+const { SftpStore, S3Store, s3Options } = await import(pathToFileURL(plugins).href);
 
 let store;
 const t0 = Date.now();
 if (kind === "sftp") {
-  const { SftpStore } = await load("sftp/sftp-store.js");
   store = new SftpStore({ ...settings.endpoint, connectTimeoutMs: 20_000, retry: { attempts: 1, baseDelayMs: 250 } });
   await store.connect({ privateKey: readFileSync(settings.identityFile) });
 } else if (kind === "s3") {
-  const { S3Store } = await load("s3/s3-store.js");
-  const { s3Options } = await load("s3/options.js");
   store = new S3Store(s3Options.parse(settings.options));
   store.connect(settings.credentials);
 } else {

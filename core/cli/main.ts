@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { App, type GlobalOptions } from "./app.js";
 import { printError, printResult, errorReport } from "./output.js";
 import { ExitCode } from "../exit-codes.js";
+import { cryptkeepPackage } from "../package-root.js";
 import { registerBackup } from "./commands/backup.js";
 import { registerRestore } from "./commands/restore.js";
 import { registerVerify } from "./commands/verify.js";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .option("--json", "print results as JSON on stdout")
     .option("--debug", "log every command run and show stack traces")
     .option("-q, --quiet", "only warnings and errors on stderr")
+    .version(cryptkeepPackage().version, "-V, --version", "print cryptkeep's version")
     .showHelpAfterError()
     .exitOverride()
     .addHelpText("after", `

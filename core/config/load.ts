@@ -1,5 +1,5 @@
 import { dirname, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { cosmiconfig, type Loader } from "cosmiconfig";
 import { z } from "zod";
 import { Engine } from "../engine.js";
@@ -8,20 +8,20 @@ import { messageOf, isCryptkeepError } from "../errors.js";
 import type { CryptkeepConfig, Plugin } from "../types.js";
 import { flattenPlugins } from "./define.js";
 import { formatIssue, formatPath } from "./issues.js";
+import { cryptkeepPackage } from "../package-root.js";
 
 export const CONFIG_FILES = ["backup.config.ts", "backup.config.mts", "backup.config.js", "backup.config.mjs"];
 
-const here = dirname(fileURLToPath(import.meta.url));
-const distRoot = resolve(here, "..", "..");
 
 /** TypeScript configs load without a build step; `cryptkeep` imports resolve to this installation. */
 const jitiLoader: Loader = async (file) => {
   const { createJiti } = await import("jiti");
+  const dist = resolve(cryptkeepPackage().root, "dist");
   const jiti = createJiti(import.meta.url, {
     alias: {
-      "cryptkeep/presets": resolve(distRoot, "presets/index.js"),
-      "cryptkeep/plugins": resolve(distRoot, "plugins/index.js"),
-      cryptkeep: resolve(distRoot, "core/index.js"),
+      "cryptkeep/presets": resolve(dist, "presets/index.js"),
+      "cryptkeep/plugins": resolve(dist, "plugins/index.js"),
+      cryptkeep: resolve(dist, "core/index.js"),
     },
     moduleCache: false,
     fsCache: true,

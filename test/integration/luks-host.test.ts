@@ -11,8 +11,8 @@ const direct = hostHasDmCrypt();
 describe("on this host's own kernel: doctor and init say whether LUKS can be opened here", () => {
   it(direct ? "doctor finds dm-crypt usable" : "doctor fails with the fix, and init leaves no image, key or header behind", async () => {
     const dir = await scratchDir("cryptkeep-luks-host-");
-    await writeFile(join(dir, "backup.config.mjs"), `import { defineConfig } from "${join(ROOT, "dist/core/config/define.js")}";
-import { luksImage } from "${join(ROOT, "dist/presets/luks-image.js")}";
+    await writeFile(join(dir, "backup.config.mjs"), `import { defineConfig } from "${join(ROOT, "dist/core/index.js")}";
+import { luksImage } from "${join(ROOT, "dist/presets/index.js")}";
 export default defineConfig({ jobs: { photos: luksImage({ source: "./src", image: "./disk/photos.img", size: "64M",
   key: { file: "./keys/photos.key" }, generateKey: true, headerBackup: "./keys/photos.header", format: { pbkdf: "pbkdf2", iterations: 1000 } }) } });
 `);

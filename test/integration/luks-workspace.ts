@@ -47,11 +47,8 @@ export async function luksWorkspace(): Promise<LuksWorkspace> {
   await writeFile(join(sshd, "known_hosts"), `[127.0.0.1]:${SSHD_PORT} ${hostKey}\n`);
 
   const remoteKey = randomBytes(48).toString("base64");
-  await writeFile(join(dir, "backup.config.mjs"), `import { defineConfig } from "${join(ROOT, "dist/core/config/define.js")}";
-// Users import from "cryptkeep/presets"; the test imports the two preset modules alone, because
-// loading every preset costs node tens of seconds under emulation on each run.
-import { luksImage } from "${join(ROOT, "dist/presets/luks-image.js")}";
-import { sshfsLuks } from "${join(ROOT, "dist/presets/sshfs-luks.js")}";
+  await writeFile(join(dir, "backup.config.mjs"), `import { defineConfig } from "${join(ROOT, "dist/core/index.js")}";
+import { luksImage, sshfsLuks } from "${join(ROOT, "dist/presets/index.js")}";
 
 // Tests use pbkdf2 with 1000 iterations: under emulation argon2 takes half a minute per format.
 export default defineConfig({

@@ -1,7 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { userInfo } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { ExitCode } from "../../exit-codes.js";
 import { messages } from "../../messages.js";
@@ -9,8 +8,9 @@ import { crontabLine, serviceUnit, timerUnit, unitName, type Invocation, type Sc
 import { runJobs } from "../run-jobs.js";
 import type { AppLoader } from "../main.js";
 import { unattendedOf } from "../drill-run.js";
+import { cryptkeepPackage } from "../../package-root.js";
 
-const CLI = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../bin/cryptkeep.js");
+const CLI = join(cryptkeepPackage().root, "bin/cryptkeep.js");
 const SYSTEM_UNITS = "/etc/systemd/system";
 
 interface ScheduleResult { every: string; overlap: string; service: { path: string; text: string }; timer: { path: string; text: string }; crontab: string; installed: boolean }
