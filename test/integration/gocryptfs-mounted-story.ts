@@ -103,7 +103,7 @@ export function gocryptfsMountedStory(kind: "davfs" | "s3fs", name: string, star
       await nothingMounted();
     });
 
-    it("verify compares every file's SHA-256, and --deep decrypts and compares with the source", async () => {
+    it("verify compares every file's checksum (BLAKE2b), and --deep decrypts and compares with the source", async () => {
       const plain = json<{ jobs: { result: { files: number; problems: unknown[] } }[] }>(await run(["verify", "documents", "--json"]));
       expect(plain.jobs[0]!.result.problems).toEqual([]);
       expect(plain.jobs[0]!.result.files).toBeGreaterThanOrEqual(6);

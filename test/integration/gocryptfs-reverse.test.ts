@@ -79,7 +79,7 @@ describe.each(["sshfs", "ssh"] as const)("gocryptfsReverse over %s: init, backup
     expect(await mountsUnder(ws.dir)).toEqual([]);
   });
 
-  it("verify compares SHA-256 here and on the server, and --deep decrypts and compares with the source", async () => {
+  it("verify compares checksums (BLAKE2b) here and on the server, and --deep decrypts and compares with the source", async () => {
     const plain = json<{ exitCode: number; jobs: { result: { files: number; compared: number; problems: unknown[] } }[] }>(await must(ws, ["verify", "documents", "--json"]));
     expect(plain.jobs[0]!.result.problems).toEqual([]);
     expect(plain.jobs[0]!.result.files).toBeGreaterThan(5);
@@ -120,7 +120,7 @@ describe.each(["sshfs", "ssh"] as const)("gocryptfsReverse over %s: init, backup
     await writeFile(path, damaged);
     const result = await run(ws, ["verify", "documents"]);
     expect(result.exitCode).toBe(4);
-    expect(result.stdout).toContain(`./${victim}: SHA-256 differs`);
+    expect(result.stdout).toContain(`./${victim}: BLAKE2b differs`);
     await writeFile(path, original);
     await must(ws, ["verify", "documents"]);
   });

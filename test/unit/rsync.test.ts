@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseStats } from "../../plugins/sync/rsync/run-rsync.js";
-import { parseSha256sum, sha256Script } from "../../plugins/sync/rsync/target-fs.js";
+import { checksumScript, parseChecksums } from "../../plugins/sync/rsync/target-fs.js";
 import { overlaysFor } from "../../plugins/sync/rsync/versioned.js";
 import { stampTime, utcStamp } from "../../plugins/sync/rsync/stamp.js";
 import { compareSums } from "../../plugins/sync/rsync/verify.js";
@@ -36,17 +41,37 @@ Total bytes sent: 885
     expect(overlaysFor(versions, new Date("2026-11-20T00:00:00Z"))).toEqual([]);
   });
 
-  it("reads sha256sum output, escaped names included, and lists differences file by file", () => {
-    const a = "a".repeat(64);
-    const b = "b".repeat(64);
-    const sums = parseSha256sum(`${a}  ./plain\n\\${b}  ./new\\nline\n`);
-    expect([...sums.entries()]).toEqual([["./plain", a], ["./new\nline", b]]);
-    const problems = compareSums(new Map([["./x", a], ["./y", a]]), new Map([["./x", b], ["./z", a]]), { expected: "here", actual: "the backup" }, "file");
-    expect(problems.map((p) => `${p.name}: ${p.detail.split(" (")[0]}`)).toEqual(["./x: SHA-256 differs", "./y: missing in the backup", "./z: only in the backup"]);
+  it("reads b2sum and sha256sum output, escaped names included, and lists differences file by file", () => {
+    const a = "a".repeat(128);
+    const b = "b".repeat(128);
+    const blake = parseChecksums(`# b2sum\n${a}  ./plain\n\\${b}  ./new\\nline\n`);
+    expect(blake.tool).toBe("b2sum");
+    expect([...blake.sums.entries()]).toEqual([["./plain", a], ["./new\nline", b]]);
+    const sha = parseChecksums(`# sha256sum\n${"c".repeat(64)}  ./plain\n`);
+    expect(sha).toEqual({ tool: "sha256sum", sums: new Map([["./plain", "c".repeat(64)]]) });
+    const problems = compareSums({ tool: "b2sum", sums: new Map([["./x", a], ["./y", a]]) }, { tool: "b2sum", sums: new Map([["./x", b], ["./z", a]]) }, { expected: "here", actual: "the backup" }, "file");
+    expect(problems.map((p) => `${p.name}: ${p.detail.split(" (")[0]}`)).toEqual(["./x: BLAKE2b differs", "./y: missing in the backup", "./z: only in the backup"]);
   });
 
-  it("builds the seed's checksum command, NUL-safe and sorted, skipping rsync's partial folder", () => {
-    expect(sha256Script("/srv/b k/files", [".cryptkeep-partial"])).toBe(
-      "cd '/srv/b k/files' && find . -path ./.cryptkeep-partial -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum --");
+  it("builds the seed's checksum command, NUL-safe and sorted, skipping rsync's partial folder; on a server, b2sum where it exists", () => {
+    expect(checksumScript("/srv/b k/files", [".cryptkeep-partial"], "b2sum")).toBe(
+      `S=b2sum; echo "# $S" && cd '/srv/b k/files' && find . -path ./.cryptkeep-partial -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 -r "$S" --`);
+    expect(checksumScript("/srv", [], "best")).toMatch(/^if command -v b2sum >\/dev\/null 2>&1; then S=b2sum; else S=sha256sum; fi; echo "# \$S" && cd \/srv && find \. -type f/);
+  });
+
+  it("sums a real folder with either tool, and names the tool it used", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cryptkeep-sums-"));
+    writeFileSync(join(dir, "a file"), "hello\n");
+    const run = (tool: "b2sum" | "sha256sum" | "best") => parseChecksums(execFileSync("sh", ["-c", checksumScript(dir, [], tool)], { encoding: "utf8" }));
+    expect(run("b2sum").sums.get("./a file")).toBe(createHash("blake2b512").update("hello\n").digest("hex"));
+    expect(run("sha256sum")).toEqual({ tool: "sha256sum", sums: new Map([["./a file", createHash("sha256").update("hello\n").digest("hex")]]) });
+    expect(run("best").tool).toBe("b2sum");
+    // A server whose coreutils predate b2sum: only find, sort, xargs and sha256sum on its PATH.
+    const bin = mkdtempSync(join(tmpdir(), "cryptkeep-oldbin-"));
+    for (const tool of ["find", "sort", "xargs", "sha256sum"]) symlinkSync(execFileSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim(), join(bin, tool));
+    const old = parseChecksums(execFileSync("/bin/sh", ["-c", checksumScript(dir, [], "best")], { encoding: "utf8", env: { PATH: bin } }));
+    expect(old).toEqual({ tool: "sha256sum", sums: new Map([["./a file", createHash("sha256").update("hello\n").digest("hex")]]) });
+    rmSync(dir, { recursive: true });
+    rmSync(bin, { recursive: true });
   });
 });

@@ -48,6 +48,9 @@ export const rsync = definePlugin(PLUGIN_NAME, rsyncOptions, (engine, given) => 
 
   engine.hooks.requirements.tap(PLUGIN_NAME, (reqs) => {
     reqs.push({ tool: "rsync", purpose: "copy to the target and back", versionArgs: ["--version"], versionPattern: /rsync\s+version v?(\d+\.\d+\.\d+)/, minVersion: "3.1.0" });
+    if (options.layout !== "snapshots" && options.verify.checksums === "remote") {
+      reqs.push({ tool: "b2sum", purpose: "checksums of every file for verify (GNU coreutils)", versionArgs: ["--version"], versionPattern: /coreutils\)\s+(\d+\.\d+)/, minVersion: "8.26" });
+    }
   });
 
   engine.hooks.init.tapPromise(PLUGIN_NAME, async (ctx) => {
