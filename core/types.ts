@@ -130,6 +130,11 @@ export interface FolderCipher {
   readonly description: string;
   /** Files the cipher keeps in the source folder itself (its config), which are not the user's. */
   readonly ownFiles: string[];
+  /**
+   * Files its encrypted view holds besides the user's, so a sync's counts can leave them out:
+   * `perFolder` in every folder (gocryptfs.diriv) and `inRoot` at the top (gocryptfs.conf).
+   */
+  readonly viewExtras: { perFolder: number; inRoot: number };
   /** The encrypted view of the source that a backup copies (a read-only mount); set by the open hook. */
   encryptedSource(): string;
   /**

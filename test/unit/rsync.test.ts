@@ -33,6 +33,9 @@ Total transferred file size: 152 bytes
 Total bytes sent: 885
 `);
     expect(stats).toMatchObject({ files: 12, regularFiles: 9, createdFiles: 1, deletedFiles: 1, transferredFiles: 3, totalFileSize: 303086, transferredFileSize: 152, bytesSent: 885 });
+    expect(stats).toMatchObject({ folders: 3, createdFolders: 1, deletedFolders: 0 });
+    const onlyFolders = parseStats("Number of files: 1,203 (dir: 1,203)\nNumber of created files: 0\n");
+    expect(onlyFolders).toMatchObject({ files: 1203, regularFiles: 0, folders: 1203, createdFiles: 0, createdFolders: 0 });
   });
 
   it("lays over files/ every complete version newer than the time asked for, newest first", () => {

@@ -27,6 +27,7 @@ export const gocryptfs = definePlugin(PLUGIN_NAME, gocryptfsOptions, (engine, op
   const cipher: FolderCipher = {
     description: "gocryptfs",
     ownFiles: [REVERSE_CONF],
+    viewExtras: { perFolder: options.plaintextNames || options.deterministicNames ? 0 : 1, inRoot: 1 },
     encryptedSource: () => {
       if (!reverseView) throw new Error("the encrypted view is opened by the open hook (gocryptfs)");
       return reverseView;

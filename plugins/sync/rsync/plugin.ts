@@ -84,7 +84,7 @@ export const rsync = definePlugin(PLUGIN_NAME, rsyncOptions, (engine, given) => 
     const from = cipher()?.encryptedSource() ?? source;
     if (!cipher() && !ctx.dryRun) await access(source, constants.R_OK).catch(() => { throw messages.sourceMissing(source); });
     const result = options.layout === "versioned"
-      ? await backupVersioned(ctx, target, from, rsyncArgs(ctx))
+      ? await backupVersioned(ctx, target, from, rsyncArgs(ctx), cipher()?.viewExtras)
       : await backupSnapshot(ctx, target, options, from, rsyncArgs(ctx));
     // Without a cipher rsync's own count is the source's; through gocryptfs it also counts gocryptfs's files.
     const files = tripwireOn() ? (cipher() ? await countSource(ctx) : result.sourceFiles) : undefined;

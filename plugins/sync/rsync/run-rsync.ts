@@ -8,6 +8,10 @@ export interface RsyncStats {
   regularFiles: number;
   createdFiles: number;
   deletedFiles: number;
+  /** Folders in the source, created at the target, deleted from it. */
+  folders: number;
+  createdFolders: number;
+  deletedFolders: number;
   transferredFiles: number;
   totalFileSize: number;
   transferredFileSize: number;
@@ -74,16 +78,25 @@ const number = (text: string, label: string): number => {
   return m ? Number(m[1]!.replace(/,/g, "")) : 0;
 };
 
+/** The "(reg: 10, dir: 2, link: 1)" part of a "Number of ... files" line, by kind. */
+const kinds = (text: string, label: string): { reg: number; dir: number } => {
+  const line = new RegExp(`^${label}: [\\d,]+ \\(([^)]*)\\)`, "m").exec(text)?.[1] ?? "";
+  const count = (kind: string) => Number(new RegExp(`\\b${kind}: ([\\d,]+)`).exec(line)?.[1]?.replace(/,/g, "") ?? 0);
+  return { reg: count("reg"), dir: count("dir") };
+};
+
 export function parseStats(text: string): RsyncStats {
-  const reg = /^Number of files: [\d,]+ \(reg: ([\d,]+)/m.exec(text);
-  const createdReg = /^Number of created files: [\d,]+ \(reg: ([\d,]+)/m.exec(text);
-  const deletedReg = /^Number of deleted files: [\d,]+ \(reg: ([\d,]+)/m.exec(text);
-  const toNumber = (m: RegExpExecArray | null) => (m ? Number(m[1]!.replace(/,/g, "")) : 0);
+  const all = kinds(text, "Number of files");
+  const created = kinds(text, "Number of created files");
+  const deleted = kinds(text, "Number of deleted files");
   return {
     files: number(text, "Number of files"),
-    regularFiles: toNumber(reg),
-    createdFiles: toNumber(createdReg),
-    deletedFiles: toNumber(deletedReg),
+    regularFiles: all.reg,
+    createdFiles: created.reg,
+    deletedFiles: deleted.reg,
+    folders: all.dir,
+    createdFolders: created.dir,
+    deletedFolders: deleted.dir,
     transferredFiles: number(text, "Number of regular files transferred"),
     totalFileSize: number(text, "Total file size"),
     transferredFileSize: number(text, "Total transferred file size"),

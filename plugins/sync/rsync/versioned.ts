@@ -1,4 +1,4 @@
-import type { BackupSummary, RunContext, SnapshotInfo } from "../../../core/types.js";
+import type { BackupSummary, FolderCipher, RunContext, SnapshotInfo } from "../../../core/types.js";
 import { FILES, PARTIAL, PARTIAL_DIR, VERSIONS } from "./layout.js";
 import { runRsync } from "./run-rsync.js";
 import { STAMP, stampTime, utcStamp } from "./stamp.js";
@@ -31,7 +31,11 @@ export async function recoverInterrupted(ctx: RunContext, fs: TargetFs): Promise
   }
 }
 
-export async function backupVersioned(ctx: RunContext, fs: TargetFs, from: string, rsyncArgs: string[]): Promise<BackupSummary> {
+/**
+ * Mirrors `from` into files/, keeping what it replaces or deletes in snapshots/<time>/. The counts
+ * leave out `extras`, the files a folder cipher's view adds to the user's (gocryptfs.diriv, .conf).
+ */
+export async function backupVersioned(ctx: RunContext, fs: TargetFs, from: string, rsyncArgs: string[], extras: FolderCipher["viewExtras"] = NO_EXTRAS): Promise<BackupSummary> {
   const started = Date.now();
   await recoverInterrupted(ctx, fs);
   const stamp = utcStamp(new Date(started));
@@ -53,15 +57,21 @@ export async function backupVersioned(ctx: RunContext, fs: TargetFs, from: strin
     await fs.rename(ctx, `${VERSIONS}/${stamp}${PARTIAL}`, `${VERSIONS}/${stamp}`);
   }
   const changed = Math.max(stats.transferredFiles - stats.createdFiles, 0);
+  const full = stats.createdFiles > 0 && stats.createdFiles === stats.regularFiles;
+  // rsync counts the top folder among all folders but not among created ones (files/ existed).
+  const usersOnly = (files: number, folders: number, root: boolean) => Math.max(files - extras.perFolder * folders - (root ? extras.inRoot : 0), 0);
   return {
     snapshot: stamp,
-    type: stats.createdFiles > 0 && stats.createdFiles === stats.regularFiles ? "full" : "incremental",
-    sourceFiles: stats.regularFiles, sourceBytes: stats.totalFileSize,
-    newFiles: stats.createdFiles, changedFiles: changed, deletedFiles: stats.deletedFiles,
+    type: full ? "full" : "incremental",
+    sourceFiles: usersOnly(stats.regularFiles, stats.folders, true), sourceBytes: stats.totalFileSize,
+    newFiles: usersOnly(stats.createdFiles, stats.createdFolders + (full ? 1 : 0), full), changedFiles: changed,
+    deletedFiles: usersOnly(stats.deletedFiles, stats.deletedFolders, false),
     bytesRead: stats.transferredFileSize, bytesWritten: stats.bytesSent, volumes: 0,
     elapsedMs: Date.now() - started, errors: stats.errors,
   };
 }
+
+const NO_EXTRAS: FolderCipher["viewExtras"] = { perFolder: 0, inRoot: 0 };
 
 /** The versions to lay over `files/` to get the state as of `when`: every one newer than it, newest first. */
 export function overlaysFor(versions: SnapshotInfo[], when: Date): SnapshotInfo[] {
