@@ -27,7 +27,13 @@ interface SnapshotHeader {
 export interface Manifest extends SnapshotHeader {
   volumes: VolumeRecord[];
   snar: { name: string; size: number; sha256: string };
+  /** A full's whole tree; an incremental's entries added or changed since its parent and its archive's members (see `delta`). */
   files: ManifestFile[];
+  /**
+   * Set on incrementals: `files` is a delta against the parent (chain-state.ts), and these paths
+   * are gone. Absent on fulls and on incrementals written before deltas, whose `files` is the whole tree.
+   */
+  delta?: { deleted: string[] };
   changes: { added: number; changed: number; deleted: number };
   errors: string[];
   tar: { version: string; args: string[] };

@@ -60,6 +60,13 @@ export class TarRepository {
     return manifest;
   }
 
+  /** The manifests of `chain`, in its order. */
+  async readManifests(ctx: RunContext, chain: SnapshotInfo[]): Promise<Manifest[]> {
+    const out: Manifest[] = [];
+    for (const snapshot of chain) out.push(await this.readManifest(ctx, snapshot.id));
+    return out;
+  }
+
   /** The snapshots needed to restore `id`, full first. */
   chain(snapshots: SnapshotInfo[], id: string): SnapshotInfo[] {
     const byId = new Map(snapshots.map((s) => [s.id, s]));
