@@ -7,7 +7,7 @@ import { requireDuration } from "../../../core/duration.js";
 import type { BackupSummary, Cipher, RunContext, SnapshotInfo, Store } from "../../../core/types.js";
 import { TarIndexer, buildManifest, renamesTarCannotReplay } from "./index/index.js";
 import { infoName, manifestName, newSnapshotId, snarName, snapshotTime } from "./layout.js";
-import { MANIFEST_FORMAT, countFiles, type Manifest, type SnapshotIndexEntry } from "./manifest.js";
+import { MANIFEST_FORMAT, countFiles, manifestJson, type Manifest, type SnapshotIndexEntry } from "./manifest.js";
 import type { TarIncrementalOptions } from "./options.js";
 import type { TarRepository } from "./repository.js";
 import type { StateCache } from "./state-cache.js";
@@ -176,9 +176,8 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
   // An incremental stores only what changed (a no-change run of 50,000 files writes kilobytes, not
   // a 10 MB list); the local cache keeps the whole tree for the next run. Encrypted as a stream
   // straight into the store: no whole encrypted copy in memory.
-  const stored: Manifest = parent ? { ...manifest, files: deltaEntries(files, parent.manifest.files), delta: { deleted: changes.deleted } } : manifest;
-  const storedJson = JSON.stringify(stored);
-  const manifestEncrypted = await deps.cipher.encryptSigned(ctx, Readable.from(utf8Slices(storedJson)));
+  const stored: Manifest = parent ? { ...manifest, files: deltaEntries(files, changes), delta: { deleted: changes.deleted } } : manifest;
+  const manifestEncrypted = await deps.cipher.encryptSigned(ctx, Readable.from(manifestJson(stored)));
   const manifestSize = await deps.store.put(manifestName(id, deps.cipher.extension), manifestEncrypted, ctx.signal);
   const storedBytes = volumes.reduce((sum, v) => sum + v.size, 0) + snarSize + manifestSize;
   const info: SnapshotIndexEntry = {
@@ -188,7 +187,7 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
   // A snapshot is complete once both its manifest and this index exist; a run cut short before
   // this leaves an incomplete snapshot, which the next run removes.
   await deps.store.put(infoName(id), Readable.from([Buffer.from(JSON.stringify(info, null, 2) + "\n")]), ctx.signal);
-  await deps.cache.store(manifest, snar, parent ? undefined : storedJson);
+  await deps.cache.store(manifest, snar);
   await deps.cache.clearWork();
   ctx.progress.done();
 
@@ -199,18 +198,6 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
     deletedFiles: regularFilesAmong(parent?.manifest.files ?? [], changes.deleted),
     bytesRead, bytesWritten: storedBytes, volumes: volumes.length, elapsedMs: Date.now() - started, errors: problems,
   };
-}
-
-/** UTF-8 of `text` in slices of about 1 MiB, never splitting a surrogate pair. */
-function* utf8Slices(text: string): Generator<Buffer> {
-  const size = 1 << 20;
-  for (let at = 0; at < text.length;) {
-    let end = Math.min(at + size, text.length);
-    const last = text.charCodeAt(end - 1);
-    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
-    yield Buffer.from(text.slice(at, end), "utf8");
-    at = end;
-  }
 }
 
 /** A Buffer over the same memory (Buffer.from(Uint8Array) would copy it). */

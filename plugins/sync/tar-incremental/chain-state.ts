@@ -1,21 +1,17 @@
-import type { ManifestFile } from "./index/index.js";
+import type { ManifestChanges, ManifestFile } from "./index/index.js";
 import type { Manifest } from "./manifest.js";
 
 /**
  * What an incremental's manifest stores: the files, links and other members of its own archive
  * (restore, verify and the drill ask each archive for those), and every entry added or changed
- * since the parent. Left out: unchanged entries outside the archive, and unchanged directories,
- * which GNU tar writes into every incremental archive (so "a directory of the tree" is "a member
- * of the archive": see `Tree.inArchive`). A no-change run's delta is empty.
+ * since the parent (`changes`, from buildManifest). Left out: unchanged entries outside the
+ * archive, and unchanged directories, which GNU tar writes into every incremental archive (so
+ * "a directory of the tree" is "a member of the archive": see `Tree.inArchive`). A no-change
+ * run's delta is empty.
  */
-export function deltaEntries(files: ManifestFile[], previous: ManifestFile[]): ManifestFile[] {
-  const before = new Map<string, ManifestFile>();
-  for (const f of previous) before.set(f.path, f);
-  return files.filter((f) => {
-    if (f.inArchive && f.type !== "dir") return true;
-    const old = before.get(f.path);
-    return old === undefined || !sameEntry(old, f);
-  });
+export function deltaEntries(files: ManifestFile[], changes: ManifestChanges): ManifestFile[] {
+  const changed = new Set([...changes.added, ...changes.changed]);
+  return files.filter((f) => (f.inArchive && f.type !== "dir") || changed.has(f.path));
 }
 
 /**
@@ -47,6 +43,11 @@ export class Tree {
     return this.entries.get(path)?.type === "dir" || this.archived.has(path);
   }
 
+  /** Every entry, in no particular order. */
+  values(): IterableIterator<ManifestFile> {
+    return this.entries.values();
+  }
+
   /** Every entry, sorted by path. */
   files(): ManifestFile[] {
     return [...this.entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -58,10 +59,4 @@ export function treeAt(chain: Manifest[]): ManifestFile[] {
   const tree = new Tree();
   for (const manifest of chain) tree.apply(manifest);
   return tree.files();
-}
-
-/** The same entry as far as a restore of the tree goes: where it was archived does not count. */
-function sameEntry(a: ManifestFile, b: ManifestFile): boolean {
-  return a.type === b.type && a.size === b.size && a.mode === b.mode && a.mtime === b.mtime &&
-    a.sha256 === b.sha256 && a.linkTarget === b.linkTarget;
 }

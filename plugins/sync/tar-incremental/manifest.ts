@@ -59,3 +59,27 @@ export function countFiles(files: ManifestFile[]): { files: number; bytes: numbe
   }
   return { files: count, bytes };
 }
+
+/**
+ * The manifest as JSON in pieces of about 64 KiB: its file list (over 10 MB for 50,000 files)
+ * is never one string.
+ */
+export function* manifestJson(manifest: Manifest): Generator<Buffer> {
+  const { files, ...header } = manifest;
+  yield Buffer.from(`${JSON.stringify(header).slice(0, -1)},"files":[`);
+  for (const batch of inBatches(files, (file, i) => (i === 0 ? "" : ",") + JSON.stringify(file))) yield Buffer.from(batch);
+  yield Buffer.from("]}");
+}
+
+/** `items` serialised one by one and joined into strings of about 64 KiB. */
+export function* inBatches<T>(items: T[], serialise: (item: T, index: number) => string): Generator<string> {
+  let batch = "";
+  for (const [i, item] of items.entries()) {
+    batch += serialise(item, i);
+    if (batch.length >= 1 << 16) {
+      yield batch;
+      batch = "";
+    }
+  }
+  if (batch) yield batch;
+}

@@ -7,7 +7,7 @@ import type { ManifestFile } from "./index/index.js";
 import type { TarRepository } from "./repository.js";
 import { selectSnapshot } from "./select.js";
 import { extractArgs } from "./tar-args.js";
-import { Tree, treeAt } from "./chain-state.js";
+import { Tree } from "./chain-state.js";
 import { streamSnapshot } from "./volume-reader.js";
 
 export interface RestoreDeps { store: Store; cipher: Cipher; repository: TarRepository }
@@ -37,13 +37,18 @@ export async function runRestore(ctx: RunContext, deps: RestoreDeps, request: Re
   if ((await readdir(request.to)).length > 0) throw messages.restoreTargetNotEmpty(request.to);
   const manifests = await deps.repository.readManifests(ctx, chain);
   const paths = request.paths.map(normalisePath);
-  const selected = selectFiles(treeAt(manifests), paths, target.id);
+  // One pass over the chain: what to ask each archive for (a folder is in every archive of the
+  // snapshots that have it), and at its end the tree restored.
+  const tree = new Tree();
+  const membersOf = manifests.map((manifest) => {
+    tree.apply(manifest);
+    return paths.filter((path) => path === "." || tree.inArchive(path));
+  });
+  const selected = selectFiles([...tree.values()], paths, target.id);
 
   ctx.progress.start(`restore ${ctx.job}`);
-  const tree = new Tree();
-  for (const manifest of manifests) {
-    tree.apply(manifest);
-    const members = paths.length === 0 ? [] : paths.filter((path) => path === "." || tree.inArchive(path));
+  for (const [i, manifest] of manifests.entries()) {
+    const members = paths.length === 0 ? [] : membersOf[i]!;
     if (paths.length > 0 && members.length === 0) continue;
     const input = new PassThrough({ highWaterMark: 1 << 20 });
     const tar = ctx.stream({ tool: "tar", args: extractArgs(request.to, members), input, env: { LC_ALL: "C" } });
