@@ -23,7 +23,7 @@ export class StateCache {
 
   async has(id: string): Promise<boolean> {
     const ok = (p: string) => stat(p).then(() => true, () => false);
-    return (await ok(this.snarPath(id))) && (await ok(join(this.dir, "manifests", `${id}.json`)));
+    return (await ok(this.snarPath(id))) && ((await ok(this.headerPath(id))) || (await ok(this.wholePath(id))));
   }
 
   /**
@@ -31,7 +31,7 @@ export class StateCache {
    * 50,000 files it is over 10 MB, which as one string would be parsed only after being held whole.
    */
   async readManifest(id: string): Promise<Manifest> {
-    const header = JSON.parse(await readFile(join(this.dir, "manifests", `${id}.json`), "utf8")) as CachedHeader;
+    const header = JSON.parse(await readFile(this.headerPath(id), "utf8").catch(() => readFile(this.wholePath(id), "utf8"))) as CachedHeader;
     if (header.files) return header as Manifest; // a cache written before the tree had its own file
     const files: ManifestFile[] = [];
     const lines = createInterface({ input: createReadStream(this.treePath(id)), crlfDelay: Infinity });
@@ -61,8 +61,20 @@ export class StateCache {
     else await writeFile(snarFile, snar, { mode: 0o600 });
     const { files, ...header } = manifest;
     await pipeline(Readable.from(inBatches(files, (file) => JSON.stringify(file) + "\n")), createWriteStream(this.treePath(manifest.id), { mode: 0o600 }));
-    await writeFile(join(this.dir, "manifests", `${manifest.id}.json`), JSON.stringify(header), { mode: 0o600 });
+    await writeFile(this.headerPath(manifest.id), JSON.stringify(header), { mode: 0o600 });
     await this.keepOnly(manifest.id);
+  }
+
+  /**
+   * Named apart from the whole-manifest `<id>.json` of earlier versions, so that one of those run
+   * on this cache finds no state and rebuilds it instead of misreading it.
+   */
+  private headerPath(id: string): string {
+    return join(this.dir, "manifests", `${id}.header.json`);
+  }
+
+  private wholePath(id: string): string {
+    return join(this.dir, "manifests", `${id}.json`);
   }
 
   private treePath(id: string): string {
@@ -74,7 +86,7 @@ export class StateCache {
   }
 
   private async keepOnly(id: string): Promise<void> {
-    const kept: [string, string[]][] = [["snar", [`${id}.snar`]], ["manifests", [`${id}.json`, `${id}.files.jsonl`]]];
+    const kept: [string, string[]][] = [["snar", [`${id}.snar`]], ["manifests", [`${id}.header.json`, `${id}.files.jsonl`]]];
     for (const [sub, keep] of kept) {
       const names = await readdir(join(this.dir, sub)).catch(() => [] as string[]);
       for (const name of names) if (!keep.includes(name)) await rm(join(this.dir, sub, name), { force: true });
