@@ -7,7 +7,7 @@ import { requireDuration } from "../../../core/duration.js";
 import type { BackupSummary, Cipher, RunContext, SnapshotInfo, Store } from "../../../core/types.js";
 import { TarIndexer, buildManifest, renamesTarCannotReplay } from "./index/index.js";
 import { infoName, manifestName, newSnapshotId, snarName, snapshotTime } from "./layout.js";
-import { MANIFEST_FORMAT, countFiles, type Manifest, type SnapshotIndexEntry } from "./manifest.js";
+import { MANIFEST_FORMAT, countFiles, manifestJson, type Manifest, type SnapshotIndexEntry } from "./manifest.js";
 import type { TarIncrementalOptions } from "./options.js";
 import type { TarRepository } from "./repository.js";
 import type { StateCache } from "./state-cache.js";
@@ -16,6 +16,7 @@ import { createArgs, fileProblems } from "./tar-args.js";
 import { writeVolumes } from "./volume-writer.js";
 import { Readable } from "node:stream";
 import { sha256Hex } from "./digest.js";
+import { deltaEntries, treeAt } from "./chain-state.js";
 
 export interface BackupDeps {
   options: TarIncrementalOptions;
@@ -59,7 +60,7 @@ async function chooseParent(ctx: RunContext, deps: BackupDeps, now: Date, exclus
       ctx.step(`rebuild local state of ${last.id} from the target (needs the private key), or make a full backup without one`);
       return undefined;
     }
-    const rebuilt = await rebuildState(ctx, deps, last.id);
+    const rebuilt = await rebuildState(ctx, deps, chain);
     if (!rebuilt) return undefined;
   }
   const manifest = await deps.cache.readManifest(last.id);
@@ -82,9 +83,12 @@ async function chooseParent(ctx: RunContext, deps: BackupDeps, now: Date, exclus
   return { id: last.id, manifest, stillUnreadable: missed.filter((path) => existsSync(join(deps.source, path))) };
 }
 
-async function rebuildState(ctx: RunContext, deps: BackupDeps, id: string): Promise<boolean> {
+async function rebuildState(ctx: RunContext, deps: BackupDeps, chain: SnapshotInfo[]): Promise<boolean> {
+  const id = chain.at(-1)!.id;
   try {
-    const manifest = await deps.repository.readManifest(ctx, id);
+    const manifests = await deps.repository.readManifests(ctx, chain);
+    const { delta: _delta, ...last } = manifests.at(-1)!;
+    const manifest: Manifest = { ...last, files: treeAt(manifests) };
     const stored = await buffer(await deps.store.get(manifest.snar.name));
     if (sha256Hex(stored) !== manifest.snar.sha256) throw messages.volumeDamaged(id, manifest.snar.name, []);
     const snar = Buffer.from(await deps.cipher.decryptBytes(ctx, stored));
@@ -169,10 +173,11 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
     files, changes: { added: changes.added.length, changed: changes.changed.length, deleted: changes.deleted.length },
     errors: problems, tar: { version: await deps.tarVersion(ctx), args }, exclusions,
   };
-  // Serialised once for the target and the local cache (for 50,000 files it is over 10 MB), and
-  // encrypted as a stream straight into the store: no whole encrypted copy in memory.
-  const manifestJson = JSON.stringify(manifest);
-  const manifestEncrypted = await deps.cipher.encryptSigned(ctx, Readable.from(utf8Slices(manifestJson)));
+  // An incremental stores only what changed (a no-change run of 50,000 files writes kilobytes, not
+  // a 10 MB list); the local cache keeps the whole tree for the next run. Encrypted as a stream
+  // straight into the store: no whole encrypted copy in memory.
+  const stored: Manifest = parent ? { ...manifest, files: deltaEntries(files, changes), delta: { deleted: changes.deleted } } : manifest;
+  const manifestEncrypted = await deps.cipher.encryptSigned(ctx, Readable.from(manifestJson(stored)));
   const manifestSize = await deps.store.put(manifestName(id, deps.cipher.extension), manifestEncrypted, ctx.signal);
   const storedBytes = volumes.reduce((sum, v) => sum + v.size, 0) + snarSize + manifestSize;
   const info: SnapshotIndexEntry = {
@@ -182,7 +187,7 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
   // A snapshot is complete once both its manifest and this index exist; a run cut short before
   // this leaves an incomplete snapshot, which the next run removes.
   await deps.store.put(infoName(id), Readable.from([Buffer.from(JSON.stringify(info, null, 2) + "\n")]), ctx.signal);
-  await deps.cache.store(manifest, snar, manifestJson);
+  await deps.cache.store(manifest, snar);
   await deps.cache.clearWork();
   ctx.progress.done();
 
@@ -193,18 +198,6 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
     deletedFiles: regularFilesAmong(parent?.manifest.files ?? [], changes.deleted),
     bytesRead, bytesWritten: storedBytes, volumes: volumes.length, elapsedMs: Date.now() - started, errors: problems,
   };
-}
-
-/** UTF-8 of `text` in slices of about 1 MiB, never splitting a surrogate pair. */
-function* utf8Slices(text: string): Generator<Buffer> {
-  const size = 1 << 20;
-  for (let at = 0; at < text.length;) {
-    let end = Math.min(at + size, text.length);
-    const last = text.charCodeAt(end - 1);
-    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
-    yield Buffer.from(text.slice(at, end), "utf8");
-    at = end;
-  }
 }
 
 /** A Buffer over the same memory (Buffer.from(Uint8Array) would copy it). */

@@ -15,6 +15,7 @@ import type { Manifest } from "./manifest.js";
 import type { TarRepository } from "./repository.js";
 import { digestStream } from "./digest.js";
 import { extractArgs } from "./tar-args.js";
+import { treeAt } from "./chain-state.js";
 import { checkVolume } from "./volume-reader.js";
 
 export interface DrillDeps { store: Store; cipher: Cipher; repository: TarRepository; source: string }
@@ -36,9 +37,8 @@ export async function runDrill(ctx: RunContext, deps: DrillDeps, request: DrillR
   const newest = complete.at(-1);
   if (!newest) throw messages.noSnapshots(ctx.job);
   const chain = deps.repository.chain(complete, newest.id);
-  const manifests: Manifest[] = [];
-  for (const snapshot of chain) manifests.push(await deps.repository.readManifest(ctx, snapshot.id));
-  const sample = randomSample(manifests.at(-1)!.files.filter((f) => f.type === "file"), request.sample);
+  const manifests = await deps.repository.readManifests(ctx, chain);
+  const sample = randomSample(treeAt(manifests).filter((f) => f.type === "file"), request.sample);
   ctx.step(`drill: restore ${sample.length} random file(s) of ${newest.id} with gpg and tar into a temp folder`);
 
   const work = await mkdtemp(join(tmpdir(), `${PREFIX}drill-`));

@@ -21,7 +21,7 @@ export function tarRecipe(recipe: Recipe, opts: { cipher: Cipher; targetDescript
       `The backup is in ${opts.targetDescription}. Each snapshot folder holds volumes (vol-00001, vol-00002, ...) that are one tar stream, split, each an OpenPGP message.`,
       "Restore the chain in order, full first: each incremental replays changes, deletions and renames onto the previous state.",
       "Volume names sort in order, so the shell's * expands them in the right order.",
-      `To see what a snapshot holds (files, sizes, SHA-256): ${cipher.recipeDecrypt(manifestName("<id>", cipher.extension))} | less`,
+      `To see what a snapshot holds (files, sizes, SHA-256; a full lists every file, an incremental what changed since its parent and, under "delta", what was deleted): ${cipher.recipeDecrypt(manifestName("<id>", cipher.extension))} | less`,
       ...(ids.length === 0 ? ["There is no complete snapshot yet: run a backup first. The commands below use <id> placeholders."] : []),
     ],
     commands: [

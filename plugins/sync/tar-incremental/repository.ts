@@ -55,9 +55,17 @@ export class TarRepository {
     const name = manifestName(id, this.cipher.extension);
     if (!(await this.store.exists(name))) throw messages.manifestMissing(id);
     const plain = await this.cipher.decryptBytes(ctx, await buffer(await this.store.get(name)));
-    const manifest = JSON.parse(Buffer.from(plain).toString("utf8")) as Manifest;
+    // Decoded in place: Buffer.from(plain) would first copy a full's manifest (16 MB for 50,000 files).
+    const manifest = JSON.parse(new TextDecoder().decode(plain)) as Manifest;
     if (manifest.format !== MANIFEST_FORMAT || manifest.id !== id) throw messages.manifestMissing(id);
     return manifest;
+  }
+
+  /** The manifests of `chain`, in its order. */
+  async readManifests(ctx: RunContext, chain: SnapshotInfo[]): Promise<Manifest[]> {
+    const out: Manifest[] = [];
+    for (const snapshot of chain) out.push(await this.readManifest(ctx, snapshot.id));
+    return out;
   }
 
   /** The snapshots needed to restore `id`, full first. */

@@ -4,10 +4,10 @@ import { messages } from "../../../core/messages.js";
 import type { RestoreRequest } from "../../../core/hooks.js";
 import type { Cipher, RestoreSummary, RunContext, Store } from "../../../core/types.js";
 import type { ManifestFile } from "./index/index.js";
-import type { Manifest } from "./manifest.js";
 import type { TarRepository } from "./repository.js";
 import { selectSnapshot } from "./select.js";
 import { extractArgs } from "./tar-args.js";
+import { Tree } from "./chain-state.js";
 import { streamSnapshot } from "./volume-reader.js";
 
 export interface RestoreDeps { store: Store; cipher: Cipher; repository: TarRepository }
@@ -35,15 +35,20 @@ export async function runRestore(ctx: RunContext, deps: RestoreDeps, request: Re
   // Before anything asks for a passphrase: a restore never writes into a folder with files in it.
   await mkdir(request.to, { recursive: true });
   if ((await readdir(request.to)).length > 0) throw messages.restoreTargetNotEmpty(request.to);
-  const manifests: Manifest[] = [];
-  for (const snapshot of chain) manifests.push(await deps.repository.readManifest(ctx, snapshot.id));
-  const final = manifests.at(-1)!;
+  const manifests = await deps.repository.readManifests(ctx, chain);
   const paths = request.paths.map(normalisePath);
-  const selected = selectFiles(final.files, paths, target.id);
+  // One pass over the chain: what to ask each archive for (a folder is in every archive of the
+  // snapshots that have it), and at its end the tree restored.
+  const tree = new Tree();
+  const membersOf = manifests.map((manifest) => {
+    tree.apply(manifest);
+    return paths.filter((path) => path === "." || tree.inArchive(path));
+  });
+  const selected = selectFiles([...tree.values()], paths, target.id);
 
   ctx.progress.start(`restore ${ctx.job}`);
-  for (const manifest of manifests) {
-    const members = paths.length === 0 ? [] : membersIn(manifest, paths);
+  for (const [i, manifest] of manifests.entries()) {
+    const members = paths.length === 0 ? [] : membersOf[i]!;
     if (paths.length > 0 && members.length === 0) continue;
     const input = new PassThrough({ highWaterMark: 1 << 20 });
     const tar = ctx.stream({ tool: "tar", args: extractArgs(request.to, members), input, env: { LC_ALL: "C" } });
@@ -74,14 +79,4 @@ function selectFiles(files: ManifestFile[], paths: string[], snapshot: string): 
     out.push(...matched);
   }
   return out;
-}
-
-/** Members of this archive to extract: folders are in every archive; files only where they were stored. */
-function membersIn(manifest: Manifest, paths: string[]): string[] {
-  return paths.filter((path) => {
-    const entry = manifest.files.find((f) => f.path === path);
-    if (path === ".") return true;
-    if (!entry) return false;
-    return entry.type === "dir" || entry.inArchive;
-  });
 }

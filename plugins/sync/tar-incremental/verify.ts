@@ -9,6 +9,7 @@ import { affectedFiles, checkVolume, streamSnapshot } from "./volume-reader.js";
 import { digestStream } from "./digest.js";
 import { compareWithSource } from "./compare.js";
 import { selectSnapshot } from "./select.js";
+import { treeAt } from "./chain-state.js";
 
 export interface VerifyDeps { store: Store; cipher: Cipher; repository: TarRepository; source: string; exclude: string[] }
 
@@ -25,7 +26,8 @@ export async function runVerify(ctx: RunContext, deps: VerifyDeps, request: Veri
   const problems: VerifyProblem[] = [];
   let volumes = 0;
   let files = 0;
-  let latest: Manifest | undefined;
+  const chainIds = new Set(deps.repository.chain(complete, target.id).map((s) => s.id));
+  const targetChain: Manifest[] = [];
   ctx.progress.start(`verify ${ctx.job}`);
   for (const snapshot of scope) {
     ctx.step(`verify snapshot ${snapshot.id}`);
@@ -37,7 +39,8 @@ export async function runVerify(ctx: RunContext, deps: VerifyDeps, request: Veri
       problems.push({ kind: "manifest", snapshot: snapshot.id, name: snapshot.id, detail: messageOf(error) });
       continue;
     }
-    if (snapshot.id === target.id) latest = manifest;
+    // --compare needs the target's whole tree: its chain's manifests (deltas but for the full) are kept.
+    if (request.compare && chainIds.has(snapshot.id)) targetChain.push(manifest);
     volumes += manifest.volumes.length;
     const snar = await deps.store.get(manifest.snar.name).then(digestStream, () => undefined);
     if (snar?.sha256 !== manifest.snar.sha256) problems.push({ kind: "volume", snapshot: snapshot.id, name: manifest.snar.name, detail: "tar snapshot file missing or damaged (needed only for the next incremental)" });
@@ -53,7 +56,8 @@ export async function runVerify(ctx: RunContext, deps: VerifyDeps, request: Veri
     if (damaged.length > 0) continue;
     files += await checkContents(ctx, deps, manifest, problems);
   }
-  const compared = request.compare && latest ? await compareWithSource(ctx, deps.source, deps.exclude, latest.files, problems) : 0;
+  const wholeChainRead = targetChain.length === chainIds.size;
+  const compared = request.compare && wholeChainRead ? await compareWithSource(ctx, deps.source, deps.exclude, treeAt(targetChain), problems) : 0;
   ctx.progress.done();
   return { snapshots: scope.map((s) => s.id), volumes, files, compared, problems, elapsedMs: Date.now() - started };
 }
