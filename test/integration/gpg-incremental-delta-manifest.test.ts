@@ -113,6 +113,8 @@ describe("gpgIncremental: an incremental's manifest is a delta against its paren
     };
     await cp(join(fixture, "vault"), ws.vault, { recursive: true });
     await cp(join(fixture, "keys"), ws.keys, { recursive: true });
+    // git keeps no modes beyond the executable bit: the private key comes out 644, which cryptkeep refuses.
+    await chmod(join(ws.keys, "backup.sec.asc"), 0o600);
     await writeConfig(ws, { volumeSize: "64KiB", compression: "zstd", exclude: [] });
 
     expect((await snapshots(ws)).map((s) => [s.id, s.complete])).toEqual(expected.map((e) => [e.id, true]));
