@@ -99,6 +99,8 @@ describe("gpgIncremental: an incremental's manifest is a delta against its paren
     // A file stored only in the full, through three deltas; a folder made in the second snapshot.
     expect(await restoreAt(ws, list[2]!.id, ["--path", "keep/inner/same.txt"])).toEqual(under(states[2]!, "keep/inner/same.txt"));
     expect(await restoreAt(ws, list[2]!.id, ["--path", "later"])).toEqual(under(states[2]!, "later"));
+    // A folder renamed in the fourth: its file is in the full, under the old name.
+    expect(await restoreAt(ws, list[3]!.id, ["--path", "keep/moved"])).toEqual(under(states[3]!, "keep/moved"));
     const verify = json<{ exitCode: number; jobs: { result: { problems: unknown[] } }[] }>(await ok(ws, ["verify", "documents", "--compare", "--json"]));
     expect(verify.jobs[0]!.result.problems).toEqual([]);
   });
