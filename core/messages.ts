@@ -117,6 +117,10 @@ export const messages = {
     e("PATH_NOT_FOUND", `'${path}' is not in snapshot ${snapshot}`, "check the path (relative to the source folder), or pick another --at"),
   restoreTargetNotEmpty: (path: string) =>
     e("RESTORE_TARGET_NOT_EMPTY", `restore target ${path} is not empty`, "restore into an empty or new folder", ExitCode.usage),
+  // --- restore --path of the tar-incremental chain (issue 7) ---
+  restoreIncomplete: (snapshot: string, to: string, problems: string[]) =>
+    e("RESTORE_INCOMPLETE", `restore of snapshot ${snapshot} into ${to} is incomplete: ${problems.length} entr${problems.length === 1 ? "y" : "ies"} of the snapshot missing or different: ${problems.slice(0, 20).join(", ")}${problems.length > 20 ? ", ..." : ""}`,
+      "do not trust this restore: restore the whole snapshot (without --path) into an empty folder and copy the paths out, and report this as a bug"),
   // --- filesystem targets, transports (sshfs, ssh), gocryptfs and rsync (issue 3) ---
   targetUnsupported: (target: string) =>
     e("TARGET_UNSUPPORTED", `target '${target}' cannot be used: rsync needs a filesystem path or ssh`,

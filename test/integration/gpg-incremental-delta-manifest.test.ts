@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { appendFile, chmod, cp, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, chmod, cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { json, ok, ROOT, scratchDir, workspace, writeConfig, type Workspace } from "../helpers/cli.js";
 import { tree, type Tree } from "../helpers/tree.js";
@@ -99,8 +99,36 @@ describe("gpgIncremental: an incremental's manifest is a delta against its paren
     // A file stored only in the full, through three deltas; a folder made in the second snapshot.
     expect(await restoreAt(ws, list[2]!.id, ["--path", "keep/inner/same.txt"])).toEqual(under(states[2]!, "keep/inner/same.txt"));
     expect(await restoreAt(ws, list[2]!.id, ["--path", "later"])).toEqual(under(states[2]!, "later"));
+    // A folder renamed in the fourth: its file is in the full, under the old name.
+    expect(await restoreAt(ws, list[3]!.id, ["--path", "keep/moved"])).toEqual(under(states[3]!, "keep/moved"));
     const verify = json<{ exitCode: number; jobs: { result: { problems: unknown[] } }[] }>(await ok(ws, ["verify", "documents", "--compare", "--json"]));
     expect(verify.jobs[0]!.result.problems).toEqual([]);
+  });
+
+  it("--path restores a folder renamed after the archive that holds its files, at both snapshots", async () => {
+    const ws = await workspace({ compression: "zstd" });
+    await mkdir(join(ws.source, "a/deep"), { recursive: true });
+    await writeFile(join(ws.source, "a/one.txt"), "first file\n");
+    await writeFile(join(ws.source, "a/deep/two.txt"), "second file, one level down\n");
+    await writeFile(join(ws.source, "other.txt"), "outside the folder\n");
+    await ok(ws, ["backup", "documents"]);
+    const before = await tree(ws.source);
+    await rename(join(ws.source, "a"), join(ws.source, "b"));
+    await ok(ws, ["backup", "documents"]);
+    const after = await tree(ws.source);
+    const [full, renamed] = await snapshots(ws);
+    expect(renamed!.type).toBe("incremental");
+
+    const parent = await scratchDir("cryptkeep-test-");
+    const out = join(parent, "out");
+    const restored = await ok(ws, ["restore", "documents", "--to", out, "--path", "b"]);
+    expect(restored.stdout).toMatch(/\(2 files,/);
+    expect(await tree(out)).toEqual(under(after, "b"));
+    expect(await readFile(join(out, "b/deep/two.txt"), "utf8")).toBe("second file, one level down\n");
+    expect(await restoreAt(ws, renamed!.id, ["--path", "b/deep/two.txt"])).toEqual(under(after, "b/deep/two.txt"));
+    expect(await restoreAt(ws, full!.id, ["--path", "a"])).toEqual(under(before, "a"));
+    // Nothing of the whole-chain restore is left beside the target.
+    expect(await readdir(parent)).toEqual(["out"]);
   });
 
   it("backups written before deltas (the whole tree in every manifest) still list, restore, verify and take a new incremental", async () => {

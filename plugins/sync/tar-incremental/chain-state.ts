@@ -22,16 +22,29 @@ export class Tree {
   private entries = new Map<string, ManifestFile>();
   /** The paths the last applied manifest's archive holds as files (not directories). */
   private archived = new Set<string>();
+  /**
+   * Paths whose content no archive of the chain holds under that name: carried over through a
+   * directory rename (GNU tar records the rename, not the files), and not archived again since.
+   */
+  private renamed = new Set<string>();
 
   apply(manifest: Manifest): this {
     if (!manifest.delta) this.entries = new Map();
     else for (const path of manifest.delta.deleted) this.entries.delete(path);
+    if (manifest.type === "full") this.renamed = new Set();
     this.archived = new Set();
     for (const f of manifest.files) {
       this.entries.set(f.path, f);
       if (f.inArchive && f.type !== "dir") this.archived.add(f.path);
+      if (f.inArchive) this.renamed.delete(f.path);
+      else if (f.previousPath !== undefined) this.renamed.add(f.path);
     }
     return this;
+  }
+
+  /** Whether `path` is held in the chain only under an older name (see `renamed`). */
+  heldUnderOldName(path: string): boolean {
+    return this.renamed.has(path) && this.entries.has(path);
   }
 
   get(path: string): ManifestFile | undefined {

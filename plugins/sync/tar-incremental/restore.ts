@@ -9,6 +9,8 @@ import { selectSnapshot } from "./select.js";
 import { extractArgs } from "./tar-args.js";
 import { Tree } from "./chain-state.js";
 import { streamSnapshot } from "./volume-reader.js";
+import { checkRestored } from "./restore-check.js";
+import { moveFromScratch, scratchBeside } from "./restore-scratch.js";
 
 export interface RestoreDeps { store: Store; cipher: Cipher; repository: TarRepository }
 
@@ -19,7 +21,10 @@ export function normalisePath(path: string): string {
 
 /**
  * Replays the chain, full first, with `tar --extract --listed-incremental=/dev/null`, exactly as
- * the recipe does by hand. For --path, each archive is asked only for members it holds.
+ * the recipe does by hand. For --path, each archive is asked only for members it holds; when a
+ * requested file is held only under a folder's older name (a rename GNU tar recorded without
+ * archiving the files again), the whole chain is restored beside `to` and the paths moved in.
+ * A --path restore then checks that everything the tree has under the paths is there.
  */
 export async function runRestore(ctx: RunContext, deps: RestoreDeps, request: RestoreRequest): Promise<RestoreSummary> {
   const started = Date.now();
@@ -45,13 +50,16 @@ export async function runRestore(ctx: RunContext, deps: RestoreDeps, request: Re
     return paths.filter((path) => path === "." || tree.inArchive(path));
   });
   const selected = selectFiles([...tree.values()], paths, target.id);
+  const whole = paths.length > 0 && selected.some((f) => tree.heldUnderOldName(f.path));
+  if (whole) ctx.log.info(`a folder of ${paths.join(", ")} was renamed after its files were archived: restoring the whole snapshot beside ${request.to} and moving ${paths.length > 1 ? "them" : "it"} in`);
+  const dest = whole ? await scratchBeside(ctx, request.to) : request.to;
 
   ctx.progress.start(`restore ${ctx.job}`);
   for (const [i, manifest] of manifests.entries()) {
-    const members = paths.length === 0 ? [] : membersOf[i]!;
-    if (paths.length > 0 && members.length === 0) continue;
+    const members = paths.length === 0 || whole ? [] : membersOf[i]!;
+    if (paths.length > 0 && !whole && members.length === 0) continue;
     const input = new PassThrough({ highWaterMark: 1 << 20 });
-    const tar = ctx.stream({ tool: "tar", args: extractArgs(request.to, members), input, env: { LC_ALL: "C" } });
+    const tar = ctx.stream({ tool: "tar", args: extractArgs(dest, members), input, env: { LC_ALL: "C" } });
     try {
       await streamSnapshot(ctx, deps, manifest, input);
     } catch (error) {
@@ -63,6 +71,8 @@ export async function runRestore(ctx: RunContext, deps: RestoreDeps, request: Re
     await tar.done;
   }
   ctx.progress.done();
+  if (whole) await moveFromScratch(dest, request.to, paths);
+  if (paths.length > 0) await checkRestored(request.to, selected, target.id);
   const files = selected.filter((f) => f.type === "file");
   return {
     snapshot: target.id, to: request.to, files: files.length, bytes: files.reduce((s, f) => s + f.size, 0),
