@@ -139,7 +139,7 @@ describe.each(JOBS)(`LUKS preset job '%s' — ran ${WHERE}`, (job) => {
   it("verify --drill restores every sampled file of the newest snapshot and reports the sample and the time", () => {
     const drill = DRILL.exec(expectExit(job, "drill", 0).out);
     expect(drill, step(job, "drill").out).not.toBeNull();
-    expect(drill![1]).toBe(job === "image" ? "files" : expect.stringMatching(/^src-remote\.\d{8}T\d{6}Z$/));
+    expect(drill![1]).toMatch(job === "image" ? /^files$/ : /^src-remote\.\d{8}T\d{6}Z$/);
     expect(drill!.slice(2)).toEqual(["5", "5", "0"]);
     expect(expectExit(job, "after-drill", 0).out).toBe("");
   });
