@@ -116,6 +116,12 @@ export interface Target {
    */
   readonly recipe?: { reach: string[]; leave: string[]; notes: string[] };
   /**
+   * Set while this run holds the target open read-only the way its recipe does (a LUKS container:
+   * "cryptsetup open --readonly, mount -o ro,noload"): the standard tools a restore drill read
+   * through, for its report.
+   */
+  readonly readOnlyVia?: string;
+  /**
    * false when the target does not keep files' modification times (davfs2: the server sets its
    * own), so a sync must compare files by content instead. @default true
    */

@@ -5,6 +5,7 @@ import { luksFields } from "../plugins/encryption/luks/options.js";
 import { retention } from "../plugins/retention/index.js";
 import { retentionSchema } from "../plugins/retention/policy.js";
 import { rsync } from "../plugins/sync/rsync/plugin.js";
+import { presetUnattendedOptions, unattendedPlugins, withoutUnattended } from "../plugins/unattended/preset-options.js";
 
 /** What both LUKS presets take besides where the container lives: the container's own options, the source, and the sync. */
 export const luksPresetOptions = luksFields.omit({ image: true }).extend({
@@ -20,12 +21,19 @@ export const luksPresetOptions = luksFields.omit({ image: true }).extend({
   snapshots: retentionSchema.optional(),
   /** Snapshot folder name before the time. @default the source folder's name */
   name: z.string().regex(/^[\w.-]+$/, "use letters, digits, '.', '_' and '-'").optional(),
+  /**
+   * Running unattended: every, maxAge, overlap, tripwire, notify, and restore drills
+   * (`verify: { drill: { every, sample } }`: the container opened read-only and mounted as the
+   * recipe does, random files copied out and compared with the source). docs/unattended.md
+   */
+  ...presetUnattendedOptions,
 });
 export type LuksPresetOptions = z.output<typeof luksPresetOptions>;
 
-/** The container plugin then the sync into it (and the retention of its snapshots). */
+/** The container plugin, the sync into it, the retention of its snapshots, and how the job runs unattended. */
 export function luksPlugins(options: LuksPresetOptions, image: string): PluginOption {
-  const { source, exclude, snapshots, name, ...container } = options;
+  const { every, maxAge, overlap, maxWait, tripwire, verify, notify } = options;
+  const { source, exclude, snapshots, name, ...container } = withoutUnattended(options);
   return [
     luks({ ...container, image }),
     rsync({
@@ -34,5 +42,6 @@ export function luksPlugins(options: LuksPresetOptions, image: string): PluginOp
       verify: { checksums: "remote" },
     }),
     snapshots && retention(snapshots),
+    unattendedPlugins({ every, maxAge, overlap, maxWait, tripwire, verify, notify }),
   ];
 }

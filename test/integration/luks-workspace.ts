@@ -12,7 +12,8 @@ export interface LuksWorkspace { dir: string; remoteKey: string }
 /**
  * Everything the LUKS scenario (test/vm/luks-scenario.sh) needs, made on the host: two source
  * trees, a 40 MiB file to interrupt backups with, the sshd's keys and config, and a
- * backup.config.mjs with a luksImage job ("image") and an sshfsLuks job ("remote").
+ * backup.config.mjs with a luksImage job ("image") and an sshfsLuks job ("remote"), both with
+ * restore drills (every file sampled) and a tripwire.
  */
 export async function luksWorkspace(): Promise<LuksWorkspace> {
   const dir = await scratchDir("cryptkeep-luks-");
@@ -57,6 +58,7 @@ export default defineConfig({
       source: "./src-image", image: "./disk/image.img", size: "64M", allocate: "fallocate",
       key: { file: "./keys/image.key" }, generateKey: true, headerBackup: "./keys/image.header",
       format: { pbkdf: "pbkdf2", iterations: 1000, cipher: "aes-xts-plain64", keySize: 512 },
+      verify: { drill: { every: "1d", sample: 20 } }, tripwire: { minFileRatio: 0.5 },
     }),
     remote: sshfsLuks({
       source: "./src-remote",
@@ -66,6 +68,7 @@ export default defineConfig({
       key: { env: "REMOTE_KEY" }, keyEncoding: "base64",
       exclude: { from: "./remote.exclude" }, snapshots: { keepLast: 10 },
       format: { type: "luks1", pbkdf: "pbkdf2", iterations: 1000 },
+      verify: { drill: { every: "1d", sample: 20 } }, tripwire: { minFileRatio: 0.75 },
     }),
   },
 });

@@ -127,6 +127,37 @@ describe.each(JOBS)(`LUKS preset job '%s' — ran ${WHERE}`, (job) => {
     else expect(expectExit(job, "trim", 2).err).toContain("discards do not pass through sshfs");
   });
 
+  const DRILL = /restore drill of (\S+): (\d+) of (\d+) random file\(s\) restored with cryptsetup open --readonly, mount -o ro,noload \| rsync --files-from in (?:\d+ min )?[\d.]+ m?s; (\d+) problem\(s\)/;
+
+  it("the first backup ends with a restore drill through a read-only re-open of the container, and leaves nothing open", () => {
+    const drill = DRILL.exec(expectExit(job, "backup1", 0).out);
+    expect(drill, step(job, "backup1").out).not.toBeNull();
+    expect(drill!.slice(2)).toEqual(["4", "4", "0"]);
+    expect(expectExit(job, "after-backup1", 0).out).toBe("");
+  });
+
+  it("verify --drill restores every sampled file of the newest snapshot and reports the sample and the time", () => {
+    const drill = DRILL.exec(expectExit(job, "drill", 0).out);
+    expect(drill, step(job, "drill").out).not.toBeNull();
+    expect(drill![1]).toMatch(job === "image" ? /^files$/ : /^src-remote\.\d{8}T\d{6}Z$/);
+    expect(drill!.slice(2)).toEqual(["5", "5", "0"]);
+    expect(expectExit(job, "after-drill", 0).out).toBe("");
+  });
+
+  it("a file rotted inside the container (same size and time, other bytes) fails the drill with exit 4, naming the file", () => {
+    expect(expectExit(job, "rot", 0).out).toMatch(/^rotted .*sub\/deeper\/random\.bin$/m);
+    const rot = expectExit(job, "drill-rot", 4).out;
+    expect(rot).toMatch(/^differs: \S+ sub\/deeper\/random\.bin: differs from the source although size and modification time are the same$/m);
+    expect(DRILL.exec(rot)!.slice(2)).toEqual(["4", "5", "1"]);
+    expect(expectExit(job, "after-drill-rot", 0).out).toBe("");
+  });
+
+  it("the tripwire refuses to back up an emptied source, and closes the container again", () => {
+    const refused = expectExit(job, "tripwire", 1).err;
+    expect(refused).toContain(`tripwire of job '${job}': the source`);
+    expect(refused).toMatch(/holds 0 file\(s\), the newest snapshot \S+ has 5: below the tripwire's (50|75)%; nothing was backed up or pruned/);
+  });
+
   it("leaves no mapping and no mount at the end", () => {
     expect(expectExit(job, "final", 0).out).toBe("");
   });

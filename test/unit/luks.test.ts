@@ -134,3 +134,67 @@ describe("luks presets: plan and recipe (the recording runner)", () => {
     expect(good.schema!.safeParse(good.options).success).toBe(true);
   });
 });
+
+describe("luks presets running unattended: options and the drill's way in", () => {
+  const silent = new Logger("error", () => undefined);
+  const load = (config: unknown) => () => buildEngines({ file: "/tmp/backup.config.ts", config: config as CryptkeepConfig });
+  const image = { source: "./src", image: "./photos.img", size: "1G", key: { file: "./keys/k" } };
+  const remote = { source: "./src", remote: { host: "backupserver", user: "backupuser", path: "/srv/backups" }, file: "system.luks", size: "5T", key: { env: "K" } };
+
+  it("takes every, maxAge, tripwire and verify.drill on both presets, and gives the job the unattended plugin", () => {
+    const engines = load({ jobs: {
+      photos: luksImage({ ...image, every: "daily", maxAge: "36h", tripwire: { minFileRatio: 0.6 }, verify: { drill: { every: "1d", sample: 20 } } }),
+      system: sshfsLuks({ ...remote, snapshots: { keepDaily: 7 }, verify: { drill: {} } }),
+      plain: luksImage(image),
+    } })();
+    const photos = engines.get("photos")!;
+    expect(photos.plugins).toEqual(["preset:luksImage", "encryption:luks", "sync:rsync", "unattended"]);
+    expect(photos.service("unattended")).toMatchObject({ every: "daily", maxAgeMs: 36 * 3600_000, tripwire: { minFileRatio: 0.6 }, drill: { every: "1d", everyMs: 86_400_000, sample: 20 } });
+    expect(engines.get("system")!.service("unattended")).toMatchObject({ tripwire: { minFileRatio: 0.5 }, drill: { every: "7D", sample: 50 } });
+    expect(photos.hasService("source")).toBe(true);
+    expect(engines.get("plain")!.hasService("unattended")).toBe(false);
+  });
+
+  it("refuses a misspelt drill key, a bad sample and an unknown verify key, all at once, with where they are", () => {
+    let message = "";
+    try {
+      load({ jobs: {
+        photos: luksImage({ ...image, verify: { drill: { evry: "1d" } as never } }),
+        system: sshfsLuks({ ...remote, verify: { drill: { sample: 0 } }, tripwire: { minFileRatio: 2 } }),
+        other: luksImage({ ...image, verify: { checksums: "off" } as never, every: "sometimes" }),
+      } })();
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/at jobs\.photos\.verify\.drill: .*evry/);
+    expect(message).toContain("at jobs.system.verify.drill.sample:");
+    expect(message).toContain("at jobs.system.tripwire.minFileRatio:");
+    expect(message).toMatch(/at jobs\.other\.verify: .*checksums/);
+    expect(message).toContain("at jobs.other.every:");
+  });
+
+  it("plans the drill after a backup: the read-write mount and mapping are closed first, then opened read-only and mounted ro,noload as the recipe does; each closed once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ck-luks-drill-"));
+    mkdirSync(join(dir, "src"));
+    writeFileSync(join(dir, "photos.img"), "");
+    const engine = buildEngines({ file: join(dir, "backup.config.ts"), config: { jobs: { photos: luksImage({ ...image, verify: { drill: { sample: 5 } } }) } } }).get("photos")!;
+    const { plan } = await runSession(engine, { command: "backup", options: {}, log: silent, cacheRoot: join(dir, "cache"), tools: {}, lock: false, connect: true, dryRun: true }, async (ctx) => {
+      await engine.hooks.backup.promise(ctx);
+      // A plan reads nothing at the target, so the rsync drill finds no backup after the container is re-opened.
+      await engine.hooks.drill.promise(ctx, { sample: 5 }).catch(() => undefined);
+    });
+    const mapping = `cryptkeep-photos-${process.pid}`;
+    const mnt = join(dir, "cache/photos/mnt", `cryptkeep-luks-${process.pid}`);
+    const commands = plan.filter((e) => e.kind === "command").map((e) => e.text).filter((c) => !c.startsWith("sh -c") && !c.startsWith("rsync"));
+    expect(commands).toEqual([
+      `cryptsetup open --type luks --key-file - ${dir}/photos.img ${mapping} <<< (secret on stdin)`,
+      `mount /dev/mapper/${mapping} ${mnt}`,
+      `umount ${mnt}`,
+      `cryptsetup close ${mapping}`,
+      `cryptsetup open --type luks --readonly --key-file - ${dir}/photos.img ${mapping} <<< (secret on stdin)`,
+      `mount -o ro,noload /dev/mapper/${mapping} ${mnt}`,
+      `umount ${mnt}`,
+      `cryptsetup close ${mapping}`,
+    ]);
+  });
+});

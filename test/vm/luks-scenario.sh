@@ -57,6 +57,23 @@ wrong_key() {
   fi
   REMOTE_KEY=$(head -c 32 /dev/urandom | base64) ck backup "$1"
 }
+# Rot inside the container: opened read-write by hand, every backed-up copy of one file gets three
+# other bytes, keeping its size and modification time (what a restore drill must still catch).
+rot_file() {
+  local job=$1 image=disk/image.img
+  [ "$job" = remote ] && image=disk/server/remote.luks
+  if [ "$job" = image ]; then cryptsetup open --key-file keys/image.key "$image" rot; else printf %s "$REMOTE_KEY" | base64 -d | cryptsetup open --key-file - "$image" rot; fi || return 1
+  mkdir -p /mnt/rot && mount /dev/mapper/rot /mnt/rot || { cryptsetup close rot; return 1; }
+  # (No process substitution: the VM has no /dev/fd.)
+  find /mnt/rot -path '*/sub/deeper/random.bin' > rotted.list
+  local file
+  while IFS= read -r file; do
+    printf ROT | dd of="$file" bs=1 seek=1000 conv=notrunc status=none
+    touch -r "src-$job/sub/deeper/random.bin" "$file"
+    echo "rotted ${file#/mnt/rot/}"
+  done < rotted.list
+  umount /mnt/rot && cryptsetup close rot && [ -s rotted.list ]
+}
 snapshot_source() { rm -rf "$RES/$1-$2"; cp -a "src-$1" "$RES/$1-$2"; }
 
 # Node starts slowly under emulation (tens of seconds on a loaded machine): every step below is one
@@ -64,6 +81,7 @@ snapshot_source() { rm -rf "$RES/$1-$2"; cp -a "src-$1" "$RES/$1-$2"; }
 for job in $JOBS; do
   step "$job" init ck init "$job"
   step "$job" backup1 ck backup "$job"
+  step "$job" after-backup1 leftovers
   snapshot_source "$job" state1
   date -u +%Y-%m-%dT%H:%M:%SZ > "$RES/$job-time1"
   sleep 1.2
@@ -92,6 +110,15 @@ for job in $JOBS; do
     step "$job" umount ck umount "$job"
   fi
   step "$job" trim ck trim "$job"
+  # Restore drills (the job has verify.drill): a clean one, then one after rot inside the container.
+  step "$job" drill ck verify "$job" --drill
+  step "$job" after-drill leftovers
+  step "$job" rot rot_file "$job"
+  step "$job" drill-rot ck verify "$job" --drill
+  step "$job" after-drill-rot leftovers
+  # The tripwire: an emptied source (a vanished mount, a wipe) is not backed up.
+  find "src-$job" -mindepth 1 -delete
+  step "$job" tripwire ck backup "$job"
   step "$job" final leftovers
 done
 step all doctor ck doctor

@@ -23,7 +23,7 @@ export function registerVerify(program: Command, load: AppLoader): void {
     .option("--all", "verify every snapshot, not only the latest chain")
     .option("--identity <file>", "private key file (overrides the config)")
     .option("--deep", "folder ciphers (gocryptfs): also decrypt the encrypted view and compare every file with the source")
-    .option("--drill", "a restore drill instead: restore random files with the standard tools (gpg, tar) into a temp folder and compare")
+    .option("--drill", "a restore drill instead: restore random files with the recipe's standard tools (gpg+tar, gocryptfs, cryptsetup) into a temp folder and compare")
     .option("--sample <n>", "files a drill restores (default: the job's verify.drill.sample, or 50)", (v) => positiveInt(v))
     .addHelpText("after", "\nExamples:\n  cryptkeep verify documents\n  cryptkeep verify documents --compare\n  cryptkeep verify documents --deep      gocryptfs jobs\n  cryptkeep verify documents --drill --sample 20\n\nExit code 4 when differences or damage are found.")
     .action(async (jobs: string[], opts: { compare?: boolean; at?: string; all?: boolean; identity?: string; deep?: boolean; drill?: boolean; sample?: number }, cmd: Command) => {

@@ -18,6 +18,8 @@ export interface OpenedContainer {
   mapping: string; device: string; key: Secret; readOnly: boolean; created: boolean; sizeBefore: number;
   /** Called when the whole `init` succeeded: until then, a new container is removed at teardown. */
   initDone(): void;
+  /** Closes the mapping now (its filesystem unmounted first); the deferred close then has nothing left to do. */
+  close(): Promise<void>;
 }
 
 /** Closes the mappings of this job that crashed runs left (their mounts first); the next open then checks the filesystem. */
@@ -49,12 +51,13 @@ async function close(ctx: RunContext, mapping: string, image: string, readOnly: 
  * Opens the container for the current command, deferring the close: creates it first under
  * `init`, enlarges the file first under `grow`, checks the filesystem when the last run did not
  * close it cleanly (and, read-only, under `verify`), makes the filesystem when it was just created.
- * `keep`: the mapping stays open on success (the `mount` command's view).
+ * Read-only for the commands that only read, or when `readOnly` says so. `keep`: the mapping
+ * stays open on success (the `mount` command's view).
  */
 export async function openContainer(ctx: RunContext, options: LuksOptions, image: string, flags: OpenFlags & { keep?: () => boolean } = {}): Promise<OpenedContainer> {
   const keySource = describeSource(options.key);
   const context = { image, job: ctx.job, keySource };
-  const readOnly = READ_ONLY.has(ctx.command);
+  const readOnly = flags.readOnly ?? READ_ONLY.has(ctx.command);
   const present = ctx.dryRun || (await exists(image));
   let key: Secret;
   let created = false;
@@ -89,12 +92,18 @@ export async function openContainer(ctx: RunContext, options: LuksOptions, image
   const leftOpen = !readOnly && (await wasLeftOpen(ctx));
   ctx.step(`open ${image} as ${device}${readOnly ? " read-only" : ""}${flags.allowDiscards ? " with discards allowed" : ""} (key on stdin)`);
   await cryptsetup(ctx, openArgv(image, mapping, { readOnly, allowDiscards: flags.allowDiscards }), context, key);
-  ctx.defer(`close LUKS mapping ${mapping}`, async () => { if (!flags.keep?.()) await close(ctx, mapping, image, readOnly); });
+  let closed = false;
+  const closeOnce = async () => {
+    if (closed) return;
+    await close(ctx, mapping, image, readOnly);
+    closed = true;
+  };
+  ctx.defer(`close LUKS mapping ${mapping}`, async () => { if (!flags.keep?.()) await closeOnce(); });
   if (!readOnly) await markOpen(ctx, image, mapping);
   if (created) await makeFilesystem(ctx, device, ctx.job);
   else if (leftOpen) await repairFilesystem(ctx, device);
   if (ctx.command === "verify") await checkFilesystem(ctx, device, image);
-  return { mapping, device, key, readOnly, created, sizeBefore, initDone: () => { done = true; } };
+  return { mapping, device, key, readOnly, created, sizeBefore, initDone: () => { done = true; }, close: closeOnce };
 }
 
 async function extend(ctx: RunContext, options: LuksOptions, image: string, current: number): Promise<void> {

@@ -2,11 +2,11 @@ import { join } from "node:path";
 import { definePlugin } from "../../../core/config/define.js";
 import { messages } from "../../../core/messages.js";
 import type { RunContext, Target } from "../../../core/types.js";
-import { makeMountPoint, unmount } from "../../transport/mounts.js";
+import { unmount } from "../../transport/mounts.js";
 import { closeStaleMappings, openContainer, type OpenedContainer } from "./container.js";
 import { deviceMapperChecks } from "./doctor.js";
-import { mountFilesystem, unmountFilesystem } from "./filesystem.js";
 import { growContainer, trimContainer } from "./maintain.js";
+import { mountOpened, reopenReadOnly, type MountedFilesystem } from "./mounted.js";
 import { luksOptions } from "./options.js";
 import { luksRecipe } from "./recipe.js";
 import { mountLuksView, readLuksViews, releaseLuksViews } from "./view.js";
@@ -29,14 +29,15 @@ export const luks = definePlugin(PLUGIN_NAME, luksOptions, (engine, options) => 
     if (!target) return engine.resolvePath(options.image);
     return join(target.localPath ?? "<server folder>", options.image);
   };
-  let mounted: string | undefined;
+  let mounted: MountedFilesystem | undefined;
   let opened: OpenedContainer | undefined;
   let kept = false;
 
   engine.provide("volume", {
     get description() { return `the filesystem inside the LUKS container ${transport() ? `${options.image} at ${transport()!.description}` : imagePath()}`; },
-    get localPath() { return mounted; },
+    get localPath() { return mounted?.dir; },
     ssh: undefined,
+    get readOnlyVia() { return opened?.readOnly && mounted ? "cryptsetup open --readonly, mount -o ro,noload" : undefined; },
     get recipe() { return luksRecipe(options, engine.job, transport() ? options.image : imagePath(), transport(), (p) => engine.resolvePath(p)); },
   });
 
@@ -66,11 +67,13 @@ export const luks = definePlugin(PLUGIN_NAME, luksOptions, (engine, options) => 
     if (keptTransport) ctx.defer(`unmount ${keptTransport} unless the view was mounted`, async () => { if (!kept) await unmount(ctx, keptTransport); });
     opened = await openContainer(ctx, options, image, { allowDiscards: ctx.command === "trim", keep: () => kept });
     if (ctx.command === "mount") return;
-    const dir = await makeMountPoint(ctx, "luks");
-    await mountFilesystem(ctx, opened.device, dir, opened.readOnly);
-    const device = opened.device;
-    ctx.defer(`unmount ${dir}`, () => unmountFilesystem(ctx, device, dir));
-    mounted = dir;
+    mounted = await mountOpened(ctx, opened);
+  });
+
+  // First of the drill taps: the sync plugin's drill then reads the container opened read-only.
+  engine.hooks.drill.tapPromise({ name: PLUGIN_NAME, stage: -10 }, async (ctx) => {
+    if (opened && mounted && !opened.readOnly) ({ opened, mounted } = await reopenReadOnly(ctx, options, imagePath(), opened, mounted));
+    return undefined;
   });
 
   // Last of the init taps: the sync plugin has claimed the filesystem, so the container is complete.
@@ -80,8 +83,8 @@ export const luks = definePlugin(PLUGIN_NAME, luksOptions, (engine, options) => 
     if (!opened) throw messages.luksNotInitialized(imagePath(), ctx.job);
     return opened;
   };
-  engine.hooks.grow.tapPromise(PLUGIN_NAME, (ctx) => growContainer(ctx, openedOrFail(ctx), imagePath(), mounted!));
-  engine.hooks.trim.tapPromise(PLUGIN_NAME, (ctx) => trimContainer(ctx, openedOrFail(ctx), imagePath(), mounted!));
+  engine.hooks.grow.tapPromise(PLUGIN_NAME, (ctx) => growContainer(ctx, openedOrFail(ctx), imagePath(), mounted!.dir));
+  engine.hooks.trim.tapPromise(PLUGIN_NAME, (ctx) => trimContainer(ctx, openedOrFail(ctx), imagePath(), mounted!.dir));
   engine.hooks.mount.tapPromise({ name: PLUGIN_NAME, stage: -10 }, (ctx, request) =>
     mountLuksView(ctx, openedOrFail(ctx), imagePath(), transport()?.localPath?.includes("/cryptkeep-kept-") ? transport()!.localPath : undefined, request, () => { kept = true; }));
   engine.hooks.unmount.tapPromise({ name: PLUGIN_NAME, stage: -10 }, (ctx, request) => releaseLuksViews(ctx, request.dir));

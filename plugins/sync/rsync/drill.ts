@@ -13,7 +13,8 @@ import { openTree } from "./tree.js";
 
 /**
  * A restore drill: the newest backup opened the way the recipe does it (gocryptfs, read-only,
- * when the job has a folder cipher), a random sample of its files copied out by rsync into a
+ * when the job has a folder cipher; a LUKS container, opened read-only by its plugin's drill
+ * tap before this one), a random sample of its files copied out by rsync into a
  * temp folder, and each compared with the live source. A file whose size and modification time
  * match the source but whose bytes do not is a problem (silent rot on one side); a file changed
  * in the source since the backup is only counted.
@@ -23,7 +24,7 @@ export async function runRsyncDrill(ctx: RunContext, fs: TargetFs, options: Rsyn
   const tree = await openTree(ctx, fs, options, cipher, undefined, { keep: false });
   const snapshot = tree.parts.join(" + ");
   const sample = randomSample(await regularFiles(tree.dir), request.sample);
-  const method = cipher ? "gocryptfs -ro (decrypted view) | rsync --files-from" : "rsync --files-from";
+  const method = [fs.target.readOnlyVia, cipher && "gocryptfs -ro (decrypted view)", "rsync --files-from"].filter(Boolean).join(" | ");
   ctx.step(`drill: copy ${sample.length} random file(s) of ${snapshot} out with ${method} into a temp folder and compare them with the source`);
 
   const work = await mkdtemp(join(tmpdir(), `${PREFIX}drill-`));
