@@ -49,7 +49,7 @@ beforeAll(async () => {
   const started = Date.now();
   const result = direct
     ? await execa("bash", [script], { env, reject: false, all: true }).then((r) => ({ exitCode: r.exitCode ?? -1, output: String(r.all) }))
-    : await runInVm(`bash ${script}`, { cwd: ws.dir, env, timeoutMs: 2_700_000 });
+    : await runInVm(`bash ${script}`, { cwd: ws.dir, env, timeoutMs: 3_600_000 });
   console.log(`[luks] scenario exit ${result.exitCode} after ${Math.round((Date.now() - started) / 1000)} s:\n${result.output}`);
   expect(result.exitCode).toBe(0);
   const results = join(ws.dir, "results");
@@ -59,7 +59,7 @@ beforeAll(async () => {
     const base = join(results, name.slice(0, -3));
     steps.set(match[1]!, { rc: Number((await readFile(`${base}.rc`, "utf8")).trim()), out: await readFile(`${base}.out`, "utf8"), err: await readFile(`${base}.err`, "utf8") });
   }
-}, 2_800_000);
+}, 3_700_000);
 
 describe.each(JOBS)(`LUKS preset job '%s' — ran ${WHERE}`, (job) => {
   const results = () => join(ws.dir, "results");
