@@ -66,10 +66,10 @@ export class S3Store implements Store {
   }
 
   /**
-   * Streams `data` to the object `name`, in parts of `partSizeMiB` cut from the stream's own
-   * buffers (no copy): one PutObject when it fits in one part, else a multipart upload of
-   * `parallelParts` parts at once. Only a completed upload becomes visible; a failed or aborted
-   * one is aborted on the server too.
+   * Streams `data` to the object `name` in parts of `partSizeMiB` (reused buffers: memory stays
+   * at (parallelParts + 1) parts): one PutObject when it fits in one part, else a multipart
+   * upload of `parallelParts` parts at once. Only a completed upload becomes visible; a failed
+   * or aborted one is aborted on the server too.
    */
   async put(name: string, data: Readable, signal?: AbortSignal): Promise<number> {
     const sdk = await s3();
