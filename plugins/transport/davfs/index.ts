@@ -98,7 +98,9 @@ async function mountDavfs(ctx: RunContext, options: DavfsOptions, password: stri
   ctx.defer(`unmount ${mountPoint} and check on the server that every file arrived`, async () => {
     const written = await localSizes(mountPoint);
     await unmount(ctx, mountPoint);
-    const onServer = await serverSizes(options.url, authorization);
+    const onServer = await serverSizes(options.url, authorization).catch((error: unknown) => {
+      throw messages.connectionLost(`${options.url} (davfs2)`, `the server did not answer the check after unmount: ${messageOf((error as Error).cause ?? error)}`);
+    });
     const problems = [...written].filter(([name, size]) => onServer.get(name) !== size)
       .map(([name, size]) => onServer.has(name) ? `${name}: ${onServer.get(name)} bytes on the server, ${size} written` : `${name}: missing on the server`);
     if (problems.length) throw messages.uploadIncomplete(options.url, problems);
