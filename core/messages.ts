@@ -169,6 +169,9 @@ export const messages = {
     e("REMOTE_PERMISSION_DENIED", `${target}: permission denied for ${name}`, "check that the account may write (and read) there"),
   bucketMissing: (bucket: string, endpoint: string) =>
     e("BUCKET_MISSING", `bucket '${bucket}' does not exist at ${endpoint}`, "create the bucket first (cryptkeep never creates buckets), or fix the bucket name"),
+  s3TooManyParts: (target: string, maxParts: number, partSizeMiB: number) =>
+    e("S3_TOO_MANY_PARTS", `${target}: an object would need more than ${maxParts} parts of ${partSizeMiB} MiB (S3's limit of parts in one upload)`,
+      `raise partSizeMiB, or make the volumes smaller (volumeSize)`),
   identityFileUnreadable: (path: string, reason: string) =>
     e("IDENTITY_FILE_UNREADABLE", `ssh identity file ${path} cannot be read (${reason})`, "fix the path of identityFile, or use agent: true with a running ssh-agent", ExitCode.usage),
   identityKeyUnusable: (detail: string) =>

@@ -126,6 +126,16 @@ export interface Target {
    * own), so a sync must compare files by content instead. @default true
    */
   readonly keepsModificationTimes?: boolean;
+  /**
+   * true for a mount of a server (davfs, s3fs; sshfs says so with `ssh`): an I/O error there
+   * means the server was lost, and is reported as CONNECTION_LOST. @default false
+   */
+  readonly network?: boolean;
+  /**
+   * A mounted target read without mounting it (over its own protocol), for `plan`, which mounts
+   * nothing: `folder` is the subfolder the store uses. Valid after the connect hook under plan.
+   */
+  planReader?(folder: string): Store | undefined;
 }
 
 /**

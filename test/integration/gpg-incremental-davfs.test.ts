@@ -28,8 +28,9 @@ describe("gpgIncremental over davfs: what reaches the server, and failures", () 
   it("a wrong password fails the mount with a message, and doctor reports it without writing", async () => {
     const ws = await workspace();
     await writeConfig(ws, { target: davTarget() });
-    const plan = await cli(ws, ["plan", "documents"], env());
-    expect(plan.stderr).toMatch(/plan mounts nothing, so it cannot read what is at WebDAV http:\/\/127\.0\.0\.1:\d+\/dav\/ \(davfs2\)/);
+    const plan = await cli(ws, ["plan", "documents"], { CK_DAV_PASSWORD: "wrong" });
+    expect(plan.exitCode).toBe(1);
+    expect(plan.stderr).toMatch(/http:\/\/127\.0\.0\.1:\d+\/dav\/: the server refused the credentials \(HTTP 401\)/);
     const wrong = await cli(ws, ["backup", "documents"], { CK_DAV_PASSWORD: "wrong" });
     expect(wrong.exitCode).toBe(1);
     expect(wrong.stderr).toMatch(/could not mount http:\/\/127\.0\.0\.1:\d+\/dav\/ \(davfs2\) at \S+cryptkeep-davfs-\d+/);

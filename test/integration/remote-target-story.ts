@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { cp, mkdir, rm, writeFile, appendFile } from "node:fs/promises";
+import { appendFile, cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { cli, json, ok, scratchDir, workspace, type Workspace } from "../helpers/cli.js";
@@ -41,6 +41,11 @@ export function remoteTargetStory(name: string, setup: () => Promise<{ target: s
       states.push(await expected(ws.source));
       const list = json<{ jobs: { result: SnapshotRow[] }[] }>(await ok(ws, ["snapshots", "documents", "--json"], env)).jobs[0]!.result;
       expect(list.map((s) => [s.type, s.complete])).toEqual([["full", true], ["incremental", true]]);
+      // plan reads the snapshots on the target (a mounted one over its own protocol, unmounted) and names the parent.
+      const plan = await cli(ws, ["plan", "documents"], env);
+      expect(plan.exitCode, plan.stderr).toBe(0);
+      expect(plan.stdout).toContain(`incremental backup on top of ${list[1]!.id}`);
+      expect(await readFile("/proc/self/mountinfo", "utf8")).not.toMatch(/cryptkeep-(davfs|s3fs)-/);
     });
 
     it("restores each snapshot exactly with --at, and verify passes", async () => {

@@ -22,9 +22,14 @@ export const mountedStore = definePlugin(PLUGIN_NAME, mountedStoreOptions, (engi
   let local: LocalStore | undefined;
   let planning = false;
   const target = () => engine.service("target");
-  const store = (): LocalStore => {
-    // plan mounts nothing, so what is at the target cannot be read: say so, rather than "not set up".
-    if (planning) throw messages.planCannotReadMount(target().description);
+  // plan mounts nothing: it reads the target over its own protocol where the transport can, else says it cannot.
+  const store = (): Store => {
+    if (!planning) return mounted();
+    const reader = target().planReader?.(options.folder);
+    if (!reader) throw messages.planCannotReadMount(target().description);
+    return reader;
+  };
+  const mounted = (): LocalStore => {
     const path = target().localPath;
     if (!path) throw new Error(`${target().description} has no local folder: it was not mounted`);
     if (local?.root !== join(path, options.folder)) local = new LocalStore(join(path, options.folder));
@@ -46,8 +51,8 @@ export const mountedStore = definePlugin(PLUGIN_NAME, mountedStoreOptions, (engi
   engine.hooks.connect.tapPromise(PLUGIN_NAME, async (ctx) => {
     planning = ctx.dryRun;
     if (ctx.dryRun || ctx.command === "doctor" || ctx.command === "recipe") return;
-    if (ctx.command === "init") await mkdir(store().root, { recursive: true, mode: 0o700 });
-    else if (ctx.command === "backup" || ctx.command === "prune") await store().checkWritable();
-    else await store().checkReadable();
+    if (ctx.command === "init") await mkdir(mounted().root, { recursive: true, mode: 0o700 });
+    else if (ctx.command === "backup" || ctx.command === "prune") await mounted().checkWritable();
+    else await mounted().checkReadable();
   });
 });

@@ -20,8 +20,8 @@ export const s3EndpointSchema = z.strictObject({
 export const s3Options = s3EndpointSchema.extend({
   /** Size of each part of a multipart upload, in MiB (5 to 5120). @default 16 */
   partSizeMiB: z.number().int().min(5).max(5120).default(16),
-  /** Parts uploaded at once. @default 4 */
-  parallelParts: z.number().int().min(1).max(32).default(4),
+  /** Parts uploaded at once; each holds one part in memory (plus one being filled). @default 2 */
+  parallelParts: z.number().int().min(1).max(32).default(2),
   /** Attempts in all for a request that failed on a network hiccup or a throttle. @default 4 */
   attempts: z.number().int().min(1).max(10).default(4),
 }).refine((o) => (o.accessKeyId === undefined) === (o.secretAccessKey === undefined), {

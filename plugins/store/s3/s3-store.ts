@@ -1,9 +1,10 @@
-import { Transform, type Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import type { Readable } from "node:stream";
 import type { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
 import { CryptkeepError } from "../../../core/errors.js";
 import { messages } from "../../../core/messages.js";
 import type { Store } from "../../../core/types.js";
+import { MAX_PARTS, retrying, uploadMultipart } from "./multipart.js";
+import { PartBuffers, partBody, partsOf, type Part } from "./parts.js";
 
 export interface S3Location {
   bucket: string;
@@ -19,6 +20,9 @@ export interface S3Location {
 export interface S3Credentials { accessKeyId: string; secretAccessKey: string }
 
 const DELETES_AT_ONCE = 8;
+const RETRY_BASE_DELAY_MS = 250;
+
+const QUIET = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** The AWS SDK, loaded on first use: it takes about half a second to load, which jobs without an s3 target should not pay. */
 let clientModule: Promise<typeof import("@aws-sdk/client-s3")> | undefined;
@@ -32,6 +36,7 @@ export class S3Store implements Store {
   readonly description: string;
   #config: S3ClientConfig | undefined;
   #client: Promise<S3Client> | undefined;
+  #buffers: PartBuffers | undefined;
 
   constructor(readonly location: S3Location) {
     const where = location.prefix ? `${location.bucket}/${location.prefix}` : location.bucket;
@@ -47,6 +52,8 @@ export class S3Store implements Store {
       credentials, maxAttempts: this.location.attempts,
       // Servers other than AWS (Ceph radosgw) reject the CRC checksums the SDK adds to streamed uploads by default.
       requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED",
+      // The SDK warns on the console when a streamed request fails; put retries those itself and reports the error.
+      logger: QUIET,
     };
     this.#config = config;
     this.#client = undefined;
@@ -58,33 +65,40 @@ export class S3Store implements Store {
     this.#config = undefined;
   }
 
+  /**
+   * Streams `data` to the object `name` in parts of `partSizeMiB` (reused buffers: memory stays
+   * at (parallelParts + 1) parts): one PutObject when it fits in one part, else a multipart
+   * upload of `parallelParts` parts at once. Only a completed upload becomes visible; a failed
+   * or aborted one is aborted on the server too.
+   */
   async put(name: string, data: Readable, signal?: AbortSignal): Promise<number> {
-    let bytes = 0;
-    // Counts without a "data" listener, which would start the flow before Upload reads.
-    const body = new Transform({
-      highWaterMark: 1 << 20,
-      transform(chunk: Buffer, _encoding, callback) {
-        bytes += chunk.length;
-        callback(null, chunk);
-      },
-    });
-    pipeline(data, body).catch(() => undefined);
-    const { Upload } = await import("@aws-sdk/lib-storage");
-    const upload = new Upload({
-      client: await this.#connected(), leavePartsOnError: false,
-      queueSize: this.location.parallelParts, partSize: this.location.partSizeMiB * 1024 * 1024,
-      params: { Bucket: this.location.bucket, Key: this.#key(name), Body: body },
-    });
-    const abort = () => void upload.abort().catch(() => undefined);
-    signal?.addEventListener("abort", abort, { once: true });
+    const sdk = await s3();
+    const client = await this.#connected();
+    const key = this.#key(name);
+    const retry = { attempts: this.location.attempts, baseDelayMs: RETRY_BASE_DELAY_MS };
+    const buffers = (this.#buffers ??= new PartBuffers(this.location.partSizeMiB * 1024 * 1024, this.location.parallelParts + 1));
+    const parts = partsOf(data, buffers);
+    // An abort also while waiting for the source's next bytes: the cut source ends the upload.
+    const cut = () => data.destroy(signal?.reason instanceof Error ? signal.reason : new Error("upload aborted"));
+    if (signal?.aborted) cut();
+    signal?.addEventListener("abort", cut, { once: true });
     try {
-      await upload.done();
-      return bytes;
+      const first = (await parts.next()).value as Part;
+      if (first.bytes < buffers.size) {
+        const put = () => client.send(new sdk.PutObjectCommand({ Bucket: this.location.bucket, Key: key, ContentLength: first.bytes, Body: partBody(first) }), { abortSignal: signal });
+        await retrying(retry, put, signal);
+        buffers.give(first);
+        return first.bytes;
+      }
+      return await uploadMultipart({
+        client, sdk, bucket: this.location.bucket, key, parallelParts: this.location.parallelParts, retry, buffers,
+        tooManyParts: () => messages.s3TooManyParts(this.description, MAX_PARTS, this.location.partSizeMiB),
+      }, first, parts, signal);
     } catch (error) {
-      await upload.abort().catch(() => undefined);
       throw this.#explain(error, name);
     } finally {
-      signal?.removeEventListener("abort", abort);
+      signal?.removeEventListener("abort", cut);
+      await parts.return(undefined);
     }
   }
 

@@ -22,6 +22,14 @@ export interface RsyncStats {
 /** rsync exit codes that mean "done, but some files could not be read" (a partial backup), or vanished files. */
 const PARTIAL = [23, 24];
 const LOST = /connection unexpectedly closed|Broken pipe|Connection reset|closed by remote host|Transport endpoint is not connected|Software caused connection abort|Timeout, server|timed out|error in rsync protocol data stream/i;
+/** Through a mount of a server (davfs, s3fs), a server gone shows up as I/O errors on files (davfs2: EAGAIN). */
+const LOST_UNDER_MOUNT = /Input\/output error|Transport endpoint is not connected|Resource temporarily unavailable/;
+
+/** The error a failed command on the target means when it says the connection or the server was lost, else undefined. */
+export function lostConnection(target: Target, detail: string): Error | undefined {
+  if ((target.ssh && LOST.test(detail)) || (target.network && LOST_UNDER_MOUNT.test(detail))) return messages.connectionLost(target.description, lastLine(detail));
+  return undefined;
+}
 
 /**
  * Runs rsync with `--info=progress2 --stats`: the progress lines drive ctx.progress, the stats
@@ -56,9 +64,7 @@ export async function runRsync(ctx: RunContext, target: Target, label: string, a
     result = await child.done;
   } catch (error) {
     if (isCryptkeepError(error) && (error.code === "INTERRUPTED" || error.code === "TOOL_MISSING")) throw error;
-    const detail = messageOf(error);
-    if (target.ssh && LOST.test(detail)) throw messages.connectionLost(target.description, lastLine(detail));
-    throw error;
+    throw lostConnection(target, messageOf(error)) ?? error;
   } finally {
     ctx.progress.done();
   }
@@ -67,8 +73,8 @@ export async function runRsync(ctx: RunContext, target: Target, label: string, a
     stats.errors = result.stderr.split("\n").filter((l) => /^rsync: |^file has vanished/.test(l)).map((l) => l.replace(/ \(in sender\)$/, ""));
     if (stats.errors.length === 0) stats.errors = [`rsync exit code ${result.exitCode}: ${lastLine(result.stderr)}`];
     // Through a mount (sshfs), a dropped connection shows up as I/O errors on files, not as a failed transport.
-    const lost = stats.errors.find((line) => LOST.test(line));
-    if (target.ssh && lost) throw messages.connectionLost(target.description, lost);
+    const lost = stats.errors.map((line) => lostConnection(target, line)).find(Boolean);
+    if (lost) throw lost;
   }
   return stats;
 }

@@ -1,7 +1,9 @@
 import { posix } from "node:path";
 import { shellQuote } from "../../../core/runner.js";
 import type { RunContext, Target } from "../../../core/types.js";
+import { isCryptkeepError, messageOf } from "../../../core/errors.js";
 import { rsyncRemotePath, rsyncRemoteShell, sshCommand } from "../../transport/remote.js";
+import { lostConnection } from "./run-rsync.js";
 
 /**
  * Folder operations on a target, whether it is a local folder (a mount point too) or a server
@@ -25,8 +27,12 @@ export class TargetFs {
   /** Runs a shell script where the target's files are. */
   async shell(ctx: RunContext, script: string, input?: string): Promise<string> {
     const ssh = this.target.ssh;
-    if (this.target.localPath !== undefined || !ssh) return (await ctx.exec({ tool: "sh", args: ["-c", script], input })).stdout;
-    return (await ctx.exec({ tool: "ssh", args: sshCommand(ssh, script), input })).stdout;
+    const command = this.target.localPath !== undefined || !ssh ? { tool: "sh", args: ["-c", script], input } : { tool: "ssh", args: sshCommand(ssh, script), input };
+    try {
+      return (await ctx.exec(command)).stdout;
+    } catch (error) {
+      throw (isCryptkeepError(error) ? undefined : lostConnection(this.target, messageOf(error))) ?? error;
+    }
   }
 
   async listDirs(ctx: RunContext, rel = ""): Promise<string[]> {

@@ -9,6 +9,7 @@ import type { RunContext, Target } from "../../../core/types.js";
 import { cleanStaleMounts, cleanStalePrivateDirs, isMounted, makeMountPoint, makePrivateDir, mountRoot, unmount } from "../mounts.js";
 import { davfsOptions, type DavfsOptions } from "./options.js";
 import { serverSizes } from "./propfind.js";
+import { WebDavReader } from "./webdav-reader.js";
 
 export { davfsOptions } from "./options.js";
 
@@ -21,10 +22,14 @@ const PLUGIN_NAME = "transport:davfs";
  */
 export const davfs = definePlugin(PLUGIN_NAME, davfsOptions, (engine, options) => {
   let localPath: string | undefined;
+  let authorization: string | undefined;
   const target: Target = {
     description: `WebDAV ${options.url} (davfs2)`, get localPath() { return localPath; }, ssh: undefined,
+    planReader: (folder) => authorization === undefined ? undefined
+      : new WebDavReader(`WebDAV ${options.url}${folder ? `, folder ${folder}` : ""} (read without mounting, for plan)`, new URL(folder, withSlash(options.url)).href, authorization),
     // The server sets its own times (mod_dav); davfs2 remembers ours only while mounted.
     keepsModificationTimes: false,
+    network: true,
     recipe: {
       reach: [`mount -t davfs ${shellQuote(options.url)} ./backup   # as root; asks for the user (${options.user}) and the password`],
       leave: ["umount ./backup"],
@@ -43,12 +48,14 @@ export const davfs = definePlugin(PLUGIN_NAME, davfsOptions, (engine, options) =
     await cleanStaleMounts(ctx);
     await cleanStalePrivateDirs(ctx, "davfs");
     ctx.step(`mount ${options.url} with davfs2 under ${mountRoot(ctx)}; at the end unmount, then check every file's size on the server`);
-    // plan: what follows is shown at the mount point this run would use.
+    const password = (await ctx.secret(options.password, `password of ${options.url}`)).reveal();
+    // plan: what follows is shown at the mount point this run would use; the snapshots already there are read over WebDAV.
     if (ctx.dryRun) {
+      authorization = basicAuth(options.user, password);
+      await reach(options.url, authorization);
       localPath = await makeMountPoint(ctx, "davfs");
       return;
     }
-    const password = (await ctx.secret(options.password, `password of ${options.url}`)).reveal();
     localPath = await mountDavfs(ctx, options, password);
   });
 
@@ -91,7 +98,9 @@ async function mountDavfs(ctx: RunContext, options: DavfsOptions, password: stri
   ctx.defer(`unmount ${mountPoint} and check on the server that every file arrived`, async () => {
     const written = await localSizes(mountPoint);
     await unmount(ctx, mountPoint);
-    const onServer = await serverSizes(options.url, authorization);
+    const onServer = await serverSizes(options.url, authorization).catch((error: unknown) => {
+      throw messages.connectionLost(`${options.url} (davfs2)`, `the server did not answer the check after unmount: ${messageOf((error as Error).cause ?? error)}`);
+    });
     const problems = [...written].filter(([name, size]) => onServer.get(name) !== size)
       .map(([name, size]) => onServer.has(name) ? `${name}: ${onServer.get(name)} bytes on the server, ${size} written` : `${name}: missing on the server`);
     if (problems.length) throw messages.uploadIncomplete(options.url, problems);
@@ -123,6 +132,8 @@ async function reach(url: string, authorization: string): Promise<void> {
   if (response.status === 404) throw messages.targetMissing(url);
   if (response.status !== 207) throw messages.remoteUnreachable(url, `HTTP ${response.status} to PROPFIND`);
 }
+
+const withSlash = (url: string) => (url.endsWith("/") ? url : `${url}/`);
 
 function basicAuth(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;

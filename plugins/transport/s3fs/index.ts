@@ -18,9 +18,19 @@ const PLUGIN_NAME = "transport:s3fs";
  */
 export const s3fs = definePlugin(PLUGIN_NAME, s3fsOptions, (engine, options) => {
   let localPath: string | undefined;
+  let planCredentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  let planReader: S3Store | undefined;
   const where = `s3://${options.bucket}${options.prefix ? `/${options.prefix}` : ""}${options.endpoint ? ` at ${options.endpoint}` : ""}`;
   const target: Target = {
-    description: `${where} (s3fs)`, get localPath() { return localPath; }, ssh: undefined,
+    description: `${where} (s3fs)`, get localPath() { return localPath; }, ssh: undefined, network: true,
+    planReader: (folder) => {
+      if (!planCredentials) return undefined;
+      if (!planReader) {
+        planReader = new S3Store({ ...options, prefix: [options.prefix, folder].filter(Boolean).join("/"), partSizeMiB: 5, parallelParts: 1, attempts: 2 });
+        planReader.connect(planCredentials);
+      }
+      return planReader;
+    },
     recipe: {
       reach: [
         "# s3fs reads the bucket's keys from the environment: export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... first",
@@ -44,14 +54,16 @@ export const s3fs = definePlugin(PLUGIN_NAME, s3fsOptions, (engine, options) => 
   engine.hooks.connect.tapPromise(PLUGIN_NAME, async (ctx) => {
     await cleanStaleMounts(ctx);
     ctx.step(`mount ${where} with s3fs under the cache dir; unmount at the end`);
-    // plan: what follows is shown at the mount point this run would use.
-    if (ctx.dryRun) {
-      localPath = await makeMountPoint(ctx, "s3fs");
-      return;
-    }
     const credentials = await keys(ctx);
     // s3fs reports a wrong key or a missing bucket only on first use: check first, with one listing.
     await bucketCheck(options, credentials);
+    // plan: what follows is shown at the mount point this run would use; the snapshots already there are read with S3 requests.
+    if (ctx.dryRun) {
+      planCredentials = credentials;
+      ctx.defer(`close the connection to ${where}`, () => planReader?.close());
+      localPath = await makeMountPoint(ctx, "s3fs");
+      return;
+    }
     const mountPoint = await makeMountPoint(ctx, "s3fs");
     try {
       await ctx.exec({
