@@ -26,8 +26,13 @@ export class TargetFs {
 
   /** Runs a shell script where the target's files are. */
   async shell(ctx: RunContext, script: string, input?: string): Promise<string> {
+    return this.#run(ctx, script, this.target.localPath === undefined, input);
+  }
+
+  /** A script run here (`sh`) or on the server (`ssh`); a lost connection becomes CONNECTION_LOST. */
+  async #run(ctx: RunContext, script: string, onServer: boolean, input?: string): Promise<string> {
     const ssh = this.target.ssh;
-    const command = this.target.localPath !== undefined || !ssh ? { tool: "sh", args: ["-c", script], input } : { tool: "ssh", args: sshCommand(ssh, script), input };
+    const command = onServer && ssh ? { tool: "ssh", args: sshCommand(ssh, script), input } : { tool: "sh", args: ["-c", script], input };
     try {
       return (await ctx.exec(command)).stdout;
     } catch (error) {
@@ -71,8 +76,7 @@ export class TargetFs {
   async checksumTree(ctx: RunContext, rel: string, skip: string[] = []): Promise<Checksums> {
     const ssh = this.target.ssh;
     const script = checksumScript(ssh ? posix.join(ssh.path, rel) : this.path(rel), skip, ssh ? "best" : "b2sum");
-    const out = ssh ? (await ctx.exec({ tool: "ssh", args: sshCommand(ssh, script) })).stdout : (await ctx.exec({ tool: "sh", args: ["-c", script] })).stdout;
-    return parseChecksums(out);
+    return parseChecksums(await this.#run(ctx, script, ssh !== undefined));
   }
 
   /** What rsync names the folder `rel` by: a local path, or user@host:path with `-e ssh ...`. */
