@@ -22,11 +22,12 @@ export async function runVerify(ctx: RunContext, deps: VerifyDeps, request: Veri
   const started = Date.now();
   const complete = await deps.repository.complete();
   const target = selectSnapshot(ctx.job, complete, request.at);
-  const scope = request.all ? complete : deps.repository.chain(complete, target.id);
+  const chain = deps.repository.chain(complete, target.id);
+  const scope = request.all ? complete : chain;
   const problems: VerifyProblem[] = [];
   let volumes = 0;
   let files = 0;
-  const chainIds = new Set(deps.repository.chain(complete, target.id).map((s) => s.id));
+  const chainIds = new Set(chain.map((s) => s.id));
   const targetChain: Manifest[] = [];
   ctx.progress.start(`verify ${ctx.job}`);
   for (const snapshot of scope) {
