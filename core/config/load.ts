@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { cosmiconfig, type Loader } from "cosmiconfig";
@@ -15,7 +16,9 @@ export const CONFIG_FILES = ["backup.config.ts", "backup.config.mts", "backup.co
 
 /** TypeScript configs load without a build step; `cryptkeep` imports resolve to this installation. */
 const jitiLoader: Loader = async (file) => {
-  const { createJiti } = await import("jiti");
+  // Required, not imported: node's ESM loader first scans jiti's 190 KB CommonJS bundle for its
+  // exports, which cost 0.15-0.4 s of every command's start-up here (require: 0.04-0.07 s).
+  const { createJiti } = createRequire(import.meta.url)("jiti") as typeof import("jiti");
   const dist = resolve(cryptkeepPackage().root, "dist");
   const jiti = createJiti(import.meta.url, {
     alias: {
