@@ -82,7 +82,8 @@ export function serverLostStory(kind: "davfs" | "s3fs", name: string, where: Reg
       target: ${server.target},
       password: { env: "CK_PASSWORD" },
     }),`);
-      // Sorted first, so rsync moves its old version aside before the server is killed.
+      // Changed by the interrupted run: rsync may move its old version aside into snapshots/<T>.partial
+      // before the server is killed (when depends on its encrypted name), which must not look complete.
       await writeFile(join(ws.source, "0-changed.txt"), "the first version\n");
       await must(ws, ["init", "documents"], server.env);
       await must(ws, ["backup", "documents"], server.env);
