@@ -137,7 +137,7 @@ export async function runSession<T>(
   } finally {
     ctx.progress.done();
     unwinding = true;
-    const failures = await teardown.unwind((label) => settings.log.debug(`undo: ${label}`));
+    const failures = await teardown.unwind((label) => settings.log.debug(`undo: ${label}`), { failed: failure !== undefined });
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     if (failures.length) {

@@ -61,8 +61,8 @@ export interface RunContext {
   /** Aborted on SIGINT/SIGTERM; long work must stop promptly when it fires. */
   readonly signal: AbortSignal;
   readonly cacheDir: string;
-  /** Register the undo of something just acquired; run last-in-first-out at the end. */
-  defer(label: string, undo: () => Promise<void> | void): void;
+  /** Register the undo of something just acquired; run last-in-first-out at the end, told whether the run failed. */
+  defer(label: string, undo: (outcome: { failed: boolean }) => Promise<void> | void): void;
   /** Record a step for `plan` and the log. */
   step(description: string): void;
   exec(spec: CommandSpec): Promise<CommandResult>;

@@ -15,12 +15,13 @@ const patterns = ["*.tmp", "node_modules/", "cache", "logs/*.log", "Thumbs.db", 
 
 describe("exclude patterns", () => {
   it("verify's matcher excludes exactly what GNU tar excludes", async () => {
-    const src = await scratchDir("cryptkeep-exclude-");
+    // The snapshot file lives beside the source, inside the scratch folder removed after the test.
+    const src = join(await scratchDir("cryptkeep-exclude-"), "source");
     for (const name of names) {
       await mkdir(join(src, name, ".."), { recursive: true });
       await writeFile(join(src, name), name);
     }
-    const args = createArgs(tarIncrementalOptions.parse({ source: src, exclude: patterns }), src, join(src, "..", `${Date.now()}.snar`));
+    const args = createArgs(tarIncrementalOptions.parse({ source: src, exclude: patterns }), src, join(src, "..", "listed.snar"));
     const listed = await execa("sh", ["-c", `tar ${args.map((a) => `'${a}'`).join(" ")} | tar --list --file=-`]);
     const byTar = listed.stdout.split("\n").map((l) => l.replace(/^\.\/?/, "").replace(/\/$/, "")).filter((l) => l && !l.endsWith("/"));
     const files = (paths: string[]) => paths.filter((p) => names.includes(p)).sort();

@@ -27,6 +27,8 @@ export interface CephRgw {
   collectGarbage(): Promise<void>;
   /** Stops radosgw only (the cluster stays): the S3 server is gone. */
   stopGateway(): Promise<void>;
+  /** Starts radosgw again after stopGateway, on the same port: the S3 server is back. */
+  startGateway(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -84,6 +86,10 @@ rgw dns name = 127.0.0.1
       if (pid) try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
     }
   };
+  const startGateway = async () => {
+    await daemon("radosgw", ["-c", conf, "-n", "client.rgw.a"]);
+    await waitForPort(port, "radosgw", 60_000);
+  };
   try {
     // A port other than 6789 is taken as msgr2 unless marked v1 (msgr2 is off here).
     await execa("monmaptool", ["--create", "--fsid", fsid, "--addv", "a", `[v1:127.0.0.1:${monPort}]`, join(dir, "monmap")]);
@@ -107,8 +113,7 @@ rgw dns name = 127.0.0.1
       if (i > 120) throw new Error("the Ceph OSD did not come up");
       await sleep(500);
     }
-    await daemon("radosgw", ["-c", conf, "-n", "client.rgw.a"]);
-    await waitForPort(port, "radosgw", 60_000);
+    await startGateway();
   } catch (error) {
     await stopAll();
     throw error;
@@ -133,6 +138,7 @@ rgw dns name = 127.0.0.1
       const pid = Number((await readFile(join(run, "client.rgw.a.pid"), "utf8")).trim());
       process.kill(pid, "SIGKILL");
     },
+    startGateway,
     stop: stopAll,
   };
 }

@@ -1,5 +1,5 @@
 import { execa } from "execa";
-import { chown, mkdir, readFile, writeFile, chmod } from "node:fs/promises";
+import { chown, mkdir, readFile, rm, writeFile, chmod } from "node:fs/promises";
 import { join } from "node:path";
 import { scratchDir } from "../helpers/cli.js";
 import { freePort, waitForPort } from "./ports.js";
@@ -15,6 +15,10 @@ export interface WebDav {
   password: string;
   /** The folder the server keeps the share in: what really reached the server. */
   dataDir: string;
+  /** Kills the server at once (SIGKILL to Apache and its workers), as a crash or a power cut would. */
+  kill(): Promise<void>;
+  /** Starts the killed server again on the same port, with the same share. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,13 +47,23 @@ export async function startWebDav(): Promise<WebDav> {
     `<Directory ${dataDir}>`, "  DAV On", "  Options None", "  AllowOverride None", "  AuthType Basic",
     '  AuthName "backup"', `  AuthUserFile ${dir}/htpasswd`, "  Require valid-user", "</Directory>", "",
   ].join("\n"));
-  await execa("/usr/sbin/apache2", ["-f", join(dir, "httpd.conf"), "-k", "start"], { stdio: "ignore" });
-  await waitForPort(port, "apache2");
+  const start = async () => {
+    await execa("/usr/sbin/apache2", ["-f", join(dir, "httpd.conf"), "-k", "start"], { stdio: "ignore" });
+    await waitForPort(port, "apache2");
+  };
+  const signal = async (name: NodeJS.Signals, group: boolean) => {
+    const pid = Number((await readFile(join(dir, "httpd.pid"), "utf8").catch(() => "")).trim());
+    // apache2 -k start makes its own session: the group holds the parent and every worker.
+    if (pid) try { process.kill(group ? -pid : pid, name); } catch { /* already gone */ }
+  };
+  await start();
   return {
     url: `http://127.0.0.1:${port}/dav/`, user, password, dataDir,
-    stop: async () => {
-      const pid = Number((await readFile(join(dir, "httpd.pid"), "utf8").catch(() => "")).trim());
-      if (pid) try { process.kill(pid, "SIGTERM"); } catch { /* already gone */ }
+    kill: async () => {
+      await signal("SIGKILL", true);
+      await rm(join(dir, "httpd.pid"), { force: true });
     },
+    restart: start,
+    stop: () => signal("SIGTERM", false),
   };
 }

@@ -25,4 +25,14 @@ describe("Teardown", () => {
     expect(done).toEqual(["c", "a"]);
     expect(failures.map((f) => [f.label, (f.error as Error).message])).toEqual([["b", "b broke"]]);
   });
+
+  it("tells each undo whether the work failed, so a check only a success needs can be skipped", async () => {
+    const seen: boolean[] = [];
+    const teardown = new Teardown();
+    teardown.defer("a", ({ failed }) => void seen.push(failed));
+    await teardown.unwind(undefined, { failed: true });
+    teardown.defer("b", ({ failed }) => void seen.push(failed));
+    await teardown.unwind();
+    expect(seen).toEqual([true, false]);
+  });
 });

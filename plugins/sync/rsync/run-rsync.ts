@@ -1,5 +1,6 @@
 import { messages } from "../../../core/messages.js";
 import { isCryptkeepError, messageOf } from "../../../core/errors.js";
+import type { StreamingCommand } from "../../../core/runner.js";
 import type { RunContext, Target } from "../../../core/types.js";
 import { lastLine } from "../../transport/ssh-check.js";
 
@@ -45,13 +46,16 @@ export async function runRsync(ctx: RunContext, target: Target, label: string, a
   let lastFiles = 0;
   child.stdout.setEncoding("utf8");
   child.stdout.on("data", (chunk: string) => {
-    text += chunk;
     pending += chunk;
     const lines = pending.split(/[\r\n]/);
     pending = lines.pop() ?? "";
     for (const line of lines) {
       const progress = /^\s*(\d+)\s+\d+%/.exec(line);
-      if (!progress) continue;
+      // Only the stats are kept: progress lines come all run long, and a long run must not grow without bound.
+      if (!progress) {
+        if (line) text += `${line}\n`;
+        continue;
+      }
       const bytes = Number(progress[1]);
       const files = Number(/xfr#(\d+)/.exec(line)?.[1] ?? lastFiles);
       ctx.progress.update({ bytes: Math.max(bytes - lastBytes, 0), files: Math.max(files - lastFiles, 0) });
@@ -59,24 +63,51 @@ export async function runRsync(ctx: RunContext, target: Target, label: string, a
       lastFiles = files;
     }
   });
+  const lost = stopWhenServerLost(ctx, target, child);
   let result;
   try {
     result = await child.done;
   } catch (error) {
     if (isCryptkeepError(error) && (error.code === "INTERRUPTED" || error.code === "TOOL_MISSING")) throw error;
-    throw lostConnection(target, messageOf(error)) ?? error;
+    throw lost.error ?? lostConnection(target, messageOf(error)) ?? error;
   } finally {
     ctx.progress.done();
   }
-  const stats = parseStats(text);
+  const stats = parseStats(text + pending);
   if (result.exitCode !== 0) {
     stats.errors = result.stderr.split("\n").filter((l) => /^rsync: |^file has vanished/.test(l)).map((l) => l.replace(/ \(in sender\)$/, ""));
     if (stats.errors.length === 0) stats.errors = [`rsync exit code ${result.exitCode}: ${lastLine(result.stderr)}`];
     // Through a mount (sshfs), a dropped connection shows up as I/O errors on files, not as a failed transport.
-    const lost = stats.errors.map((line) => lostConnection(target, line)).find(Boolean);
-    if (lost) throw lost;
+    const lostOnFile = lost.error ?? stats.errors.map((line) => lostConnection(target, line)).find(Boolean);
+    if (lostOnFile) throw lostOnFile;
   }
   return stats;
+}
+
+/**
+ * Through a mount, a server gone fails one file at a time: rsync would go on to the next file,
+ * and each waits for the mount's own timeouts and retries, so a run of many files would take
+ * hours to fail. The first error on the receiving side that means the server is gone stops rsync.
+ */
+function stopWhenServerLost(ctx: RunContext, target: Target, child: StreamingCommand): { error?: Error } {
+  const lost: { error?: Error } = {};
+  if (!target.network && !target.ssh) return lost;
+  let pending = "";
+  child.stderr.on("data", (chunk: Buffer | string) => {
+    if (lost.error) return;
+    pending += chunk.toString();
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) {
+      if (!line.startsWith("rsync: ") || line.includes("[sender]")) continue;
+      lost.error = lostConnection(target, line);
+      if (!lost.error) continue;
+      ctx.log.debug(`stopping rsync: ${line}`);
+      child.kill();
+      return;
+    }
+  });
+  return lost;
 }
 
 const number = (text: string, label: string): number => {

@@ -24,7 +24,7 @@ export const davfs = definePlugin(PLUGIN_NAME, davfsOptions, (engine, options) =
   let localPath: string | undefined;
   let authorization: string | undefined;
   const target: Target = {
-    description: `WebDAV ${options.url} (davfs2)`, get localPath() { return localPath; }, ssh: undefined,
+    description: description(options), get localPath() { return localPath; }, ssh: undefined,
     planReader: (folder) => authorization === undefined ? undefined
       : new WebDavReader(`WebDAV ${options.url}${folder ? `, folder ${folder}` : ""} (read without mounting, for plan)`, new URL(folder, withSlash(options.url)).href, authorization),
     // The server sets its own times (mod_dav); davfs2 remembers ours only while mounted.
@@ -47,7 +47,7 @@ export const davfs = definePlugin(PLUGIN_NAME, davfsOptions, (engine, options) =
     requireRoot();
     await cleanStaleMounts(ctx);
     await cleanStalePrivateDirs(ctx, "davfs");
-    ctx.step(`mount ${options.url} with davfs2 under ${mountRoot(ctx)}; at the end unmount, then check every file's size on the server`);
+    ctx.step(`mount ${options.url} with davfs2 under ${mountRoot(ctx)}, giving up on the server after ${options.connectTimeoutSeconds} s to connect or ${options.readTimeoutSeconds} s without an answer; at the end unmount, then check every file's size on the server`);
     const password = (await ctx.secret(options.password, `password of ${options.url}`)).reveal();
     // plan: what follows is shown at the mount point this run would use; the snapshots already there are read over WebDAV.
     if (ctx.dryRun) {
@@ -88,18 +88,25 @@ async function mountDavfs(ctx: RunContext, options: DavfsOptions, password: stri
   await chmod(cache, 0o775);
   const conf = join(secrets.dir, "davfs2.conf");
   // buf_size 64: without it directory reads fail with EINVAL on some kernels. use_locks 1: failed uploads are reported.
-  await writeFile(conf, [`secrets ${join(secrets.dir, "secrets")}`, `cache_dir ${cache}`, "ask_auth 0", "use_locks 1", "delay_upload 0", "buf_size 64", ""].join("\n"), { mode: 0o644 });
+  // The timeouts bound how long a request waits on a server that is gone (see options.ts).
+  await writeFile(conf, [
+    `secrets ${join(secrets.dir, "secrets")}`, `cache_dir ${cache}`, "ask_auth 0", "use_locks 1", "delay_upload 0", "buf_size 64",
+    `connect_timeout ${options.connectTimeoutSeconds}`, `read_timeout ${options.readTimeoutSeconds}`, "",
+  ].join("\n"), { mode: 0o644 });
   const mountPoint = await makeMountPoint(ctx, "davfs");
   try {
     await ctx.exec({ tool: "mount", args: ["-t", "davfs", "-o", `conf=${conf},uid=${process.getuid?.() ?? 0},gid=${process.getgid?.() ?? 0}`, options.url, mountPoint] });
   } catch (error) {
     throw messages.mountFailed(`${options.url} (davfs2)`, mountPoint, lastLine(messageOf(error)));
   }
-  ctx.defer(`unmount ${mountPoint} and check on the server that every file arrived`, async () => {
+  ctx.defer(`unmount ${mountPoint} and check on the server that every file arrived`, async ({ failed }) => {
+    // A failed run is recorded as complete nowhere, and its server may be gone: unmount only.
+    // The next run that succeeds checks every file on the mount, this run's included.
+    if (failed) return unmount(ctx, mountPoint);
     const written = await localSizes(mountPoint);
     await unmount(ctx, mountPoint);
     const onServer = await serverSizes(options.url, authorization).catch((error: unknown) => {
-      throw messages.connectionLost(`${options.url} (davfs2)`, `the server did not answer the check after unmount: ${messageOf((error as Error).cause ?? error)}`);
+      throw messages.connectionLost(description(options), `the server did not answer the check after unmount: ${messageOf((error as Error).cause ?? error)}`);
     });
     const problems = [...written].filter(([name, size]) => onServer.get(name) !== size)
       .map(([name, size]) => onServer.has(name) ? `${name}: ${onServer.get(name)} bytes on the server, ${size} written` : `${name}: missing on the server`);
@@ -132,6 +139,8 @@ async function reach(url: string, authorization: string): Promise<void> {
   if (response.status === 404) throw messages.targetMissing(url);
   if (response.status !== 207) throw messages.remoteUnreachable(url, `HTTP ${response.status} to PROPFIND`);
 }
+
+const description = (options: DavfsOptions) => `WebDAV ${options.url} (davfs2)`;
 
 const withSlash = (url: string) => (url.endsWith("/") ? url : `${url}/`);
 

@@ -53,7 +53,7 @@ export const s3fs = definePlugin(PLUGIN_NAME, s3fsOptions, (engine, options) => 
 
   engine.hooks.connect.tapPromise(PLUGIN_NAME, async (ctx) => {
     await cleanStaleMounts(ctx);
-    ctx.step(`mount ${where} with s3fs under the cache dir; unmount at the end`);
+    ctx.step(`mount ${where} with s3fs under the cache dir, giving up on the server after ${options.connectTimeoutSeconds} s to connect or ${options.readWriteTimeoutSeconds} s without progress, ${options.attempts} attempts per request; unmount at the end`);
     const credentials = await keys(ctx);
     // s3fs reports a wrong key or a missing bucket only on first use: check first, with one listing.
     await bucketCheck(options, credentials);
@@ -104,6 +104,8 @@ export function s3fsArgs(options: S3fsOptions, mountPoint: string): string[] {
     // No umask: s3fs keeps each file's mode in its metadata, and a restore gives it back. Without
     // allow_other, FUSE lets no other user into the mount anyway.
     `uid=${process.getuid?.() ?? 0}`, `gid=${process.getgid?.() ?? 0}`,
+    // How soon a lost server fails a request, and so the run (see options.ts).
+    `connect_timeout=${options.connectTimeoutSeconds}`, `readwrite_timeout=${options.readWriteTimeoutSeconds}`, `retries=${options.attempts}`,
   ];
   return [`${options.bucket}${options.prefix ? `:/${options.prefix}` : ""}`, mountPoint, "-o", settings.join(",")];
 }
