@@ -27,10 +27,12 @@ export interface MountedServer {
   stop(): Promise<void>;
 }
 
-/** Mount points of this kind anywhere (a davfs2/s3fs mount lives under the job's cache dir). */
-async function mountsOf(kind: string): Promise<string[]> {
-  const text = await readFile("/proc/self/mountinfo", "utf8");
-  return text.split("\n").filter((l) => l.includes(`/cryptkeep-${kind}-`)).map((l) => l.split(" ")[4]!);
+/**
+ * Mount points of this kind under `dir` (a davfs2/s3fs mount and gocryptfs's view live under the
+ * job's cache dir). Only this workspace's: test files running at the same time mount their own.
+ */
+async function mountsOf(kind: string, dir: string): Promise<string[]> {
+  return (await mountsUnder(dir)).filter((point) => point.includes(`/cryptkeep-${kind}-`));
 }
 
 /**
@@ -46,7 +48,7 @@ export function gocryptfsMountedStory(kind: "davfs" | "s3fs", name: string, star
     const run = (args: string[]) => must(ws, args, server.env);
     const nothingMounted = async () => {
       expect(await mountsUnder(ws.dir)).toEqual([]);
-      expect(await mountsOf(kind)).toEqual([]);
+      expect(await mountsOf(kind, ws.dir)).toEqual([]);
     };
 
     beforeAll(async () => {
@@ -140,7 +142,7 @@ export function gocryptfsMountedStory(kind: "davfs" | "s3fs", name: string, star
       const view = join(await scratchDir("cryptkeep-view-"), "browse");
       await run(["mount", "documents", view]);
       expect(await readFile(join(view, "private/eff.txt"), "utf8")).toBe("the first version\na second line\n");
-      expect(await mountsOf(kind)).toEqual([]);
+      expect(await mountsOf(kind, ws.dir)).toEqual([]);
       await run(["umount", "documents"]);
       expect(await mountsUnder(view)).toEqual([]);
       await nothingMounted();
@@ -150,13 +152,13 @@ export function gocryptfsMountedStory(kind: "davfs" | "s3fs", name: string, star
       await writeFile(join(ws.source, "more.bin"), randomBytes(2_000_000));
       const child = execa("node", [BIN, "backup", "documents"], { cwd: ws.dir, reject: false, env: { XDG_CACHE_HOME: ws.cache, CK_PASSWORD: PASSWORD, ...server.env } });
       // The gocryptfs view is mounted after the transport's mount: both are up.
-      for (let i = 0; !(await mountsOf("reverse")).some((m) => m.endsWith(`-${child.pid}`)); i++) {
+      for (let i = 0; !(await mountsOf("reverse", ws.dir)).some((m) => m.endsWith(`-${child.pid}`)); i++) {
         if (i > 1500) throw new Error("the run never mounted its view");
         await new Promise((r) => setTimeout(r, 20));
       }
       child.kill("SIGKILL");
       await child;
-      expect(await mountsOf(kind)).toEqual([expect.stringMatching(new RegExp(`cryptkeep-${kind}-${child.pid}$`))]);
+      expect(await mountsOf(kind, ws.dir)).toEqual([expect.stringMatching(new RegExp(`cryptkeep-${kind}-${child.pid}$`))]);
       const next = await run(["backup", "documents", "--break-lock"]);
       expect(next.stderr).toMatch(new RegExp(`unmounting \\S+cryptkeep-${kind}-${child.pid}, left mounted by a run that crashed`));
       await nothingMounted();
