@@ -1,5 +1,5 @@
 import { access, constants, readFile, stat } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import { buffer } from "node:stream/consumers";
 import { join } from "node:path";
 import { messages } from "../../../core/messages.js";
@@ -13,7 +13,7 @@ import type { TarRepository } from "./repository.js";
 import type { StateCache } from "./state-cache.js";
 import { compressCommand } from "./compression.js";
 import { createArgs, fileProblems } from "./tar-args.js";
-import { writeVolumes } from "./volume-writer.js";
+import { storeHashed, writeVolumes } from "./volume-writer.js";
 import { Readable } from "node:stream";
 import { sha256Hex } from "./digest.js";
 import { treeAt } from "./chain-state.js";
@@ -172,14 +172,13 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
     return runBackup(ctx, { ...deps, forceFull: `a folder was renamed onto the name of another (${what})` });
   }
   const { files, changes, totals, ...counts } = runTree(index, previous, problems.length > 0);
-  const snarBytes = await readFile(snar);
-  const snarEncrypted = await deps.cipher.encryptBytes(ctx, snarBytes);
   const snarObject = snarName(id, deps.cipher.extension);
-  const snarSize = await deps.store.put(snarObject, Readable.from([asBuffer(snarEncrypted)]), ctx.signal);
+  // Streamed like a volume: the .snar of 50,000 files is a few MB, which whole took several copies.
+  const { size: snarSize, sha256: snarSha256 } = await storeHashed(ctx, deps.store, snarObject, await deps.cipher.encryptSigned(ctx, createReadStream(snar)));
   const manifest: Manifest = {
     format: MANIFEST_FORMAT, id, time: now.toISOString(), type: parent ? "incremental" : "full", parent: parent?.id,
     compression: deps.options.compression, volumes,
-    snar: { name: snarObject, size: snarSize, sha256: sha256Hex(snarEncrypted) },
+    snar: { name: snarObject, size: snarSize, sha256: snarSha256 },
     files, changes: { added: changes.added.length, changed: changes.changed.length, deleted: changes.deleted.length },
     errors: problems, tar: { version: await deps.tarVersion(ctx), args }, exclusions,
   };
@@ -207,11 +206,6 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
     newFiles: counts.newFiles, changedFiles: counts.changedFiles, deletedFiles: counts.deletedFiles,
     bytesRead, bytesWritten: storedBytes, volumes: volumes.length, elapsedMs: Date.now() - started, errors: problems,
   };
-}
-
-/** A Buffer over the same memory (Buffer.from(Uint8Array) would copy it). */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function emptySummary(snapshot: string, type: "full" | "incremental"): BackupSummary {

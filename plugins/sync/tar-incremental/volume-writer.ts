@@ -47,7 +47,7 @@ export async function writeVolumes(ctx: RunContext, tar: Readable, settings: Vol
   };
 
   try {
-    for await (const chunk of tar as AsyncIterable<Buffer>) {
+    for await (const chunk of coalesced(tar as AsyncIterable<Buffer>, COALESCE_BYTES)) {
       await write(settings.tee, chunk, undefined);
       let rest = chunk;
       while (rest.length > 0) {
@@ -71,6 +71,11 @@ export async function writeVolumes(ctx: RunContext, tar: Readable, settings: Vol
 }
 
 async function storeVolume(ctx: RunContext, settings: VolumeWriterSettings, input: Readable, name: string): Promise<{ size: number; sha256: string }> {
+  return storeHashed(ctx, settings.store, name, await settings.cipher.encrypt(ctx, compress(ctx, input, settings.compression, settings.compressionLevel)));
+}
+
+/** Stores an encrypted stream under `name`; the stored size and SHA-256 of what was stored. */
+export async function storeHashed(ctx: RunContext, store: Store, name: string, encrypted: Readable): Promise<{ size: number; sha256: string }> {
   const hash = createHash("sha256");
   const hashing = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -78,12 +83,36 @@ async function storeVolume(ctx: RunContext, settings: VolumeWriterSettings, inpu
       callback(null, chunk);
     },
   });
-  const encrypted = await settings.cipher.encrypt(ctx, compress(ctx, input, settings.compression, settings.compressionLevel));
   const piped = pipeline(encrypted, hashing);
   piped.catch(() => undefined);
-  const size = await settings.store.put(name, hashing, ctx.signal);
+  const size = await store.put(name, hashing, ctx.signal);
   await piped;
   return { size, sha256: hash.digest("hex") };
+}
+
+/**
+ * tar writes its archive in records of 10 KiB; passed on one by one, a no-change run's 15 MB of
+ * directory listings cost thousands of writes into zstd's pipe (a quarter of the node process's
+ * time in its profile). Joined into pieces of about COALESCE_BYTES first: one copy, far fewer writes.
+ */
+const COALESCE_BYTES = 1 << 20;
+
+async function* coalesced(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let held = 0;
+  for await (const chunk of source) {
+    if (held === 0 && chunk.length >= size) {
+      yield chunk;
+      continue;
+    }
+    parts.push(chunk);
+    held += chunk.length;
+    if (held < size) continue;
+    yield Buffer.concat(parts, held);
+    parts = [];
+    held = 0;
+  }
+  if (held > 0) yield Buffer.concat(parts, held);
 }
 
 /** Writes with backpressure; rejects if the consumer fails instead of waiting forever for 'drain'. */
