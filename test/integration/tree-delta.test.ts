@@ -109,10 +109,13 @@ describe("an incremental's delta straight from tar's index, against the whole-tr
       await run.cache(cache, header(next, id), join(work, "work.snar"));
       chain.push({ ...header(next, id), files: run.files, delta: { deleted: run.changes.deleted } });
       expect(essence(treeAt(chain)), `chain of deltas: ${what}`).toEqual(essence(expected.files));
+      parent.tree.close();
       reference = expected.files;
       id = next;
     }
-    expect(essence((await cache.readTree(id)).entries())).toEqual(essence(reference));
+    const last = await cache.readTree(id);
+    expect(essence(last.entries())).toEqual(essence(reference));
+    last.close();
     expect(fastRuns).toBe(steps.length - 2); // the two steps with renames take the whole-tree path
     const kept = (await readdir(join(work, "cache", "manifests"))).sort();
     // The many new files made the deltas outgrow half the tree: that run wrote it whole, the last one appended to it.
@@ -145,6 +148,9 @@ describe("an incremental's delta straight from tar's index, against the whole-tr
     await writeFile(join(work, "work.snar"), "snar 1");
     await run.cache(cache, header("20261124T000001.000Z", parent.id), join(work, "work.snar"));
     expect(await cache.readTotals("20261124T000001.000Z")).toEqual(countFiles(expected.files));
-    expect(essence((await cache.readTree("20261124T000001.000Z")).entries())).toEqual(essence(expected.files));
+    parent.tree.close();
+    const tree = await cache.readTree("20261124T000001.000Z");
+    expect(essence(tree.entries())).toEqual(essence(expected.files));
+    tree.close();
   });
 });

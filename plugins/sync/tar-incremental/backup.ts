@@ -169,6 +169,7 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
     const what = hazards.map((op) => `'${op.from}' → '${op.to}'`).join(", ");
     ctx.log.warn(`a folder was renamed onto the name of another folder (${what}); GNU tar cannot replay that from an incremental, so this run makes a full backup instead`);
     await deps.repository.remove(id);
+    previous?.tree.close();
     return runBackup(ctx, { ...deps, forceFull: `a folder was renamed onto the name of another (${what})` });
   }
   const { files, changes, totals, ...counts } = runTree(index, previous, problems.length > 0);
@@ -198,6 +199,7 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
   await deps.store.put(infoName(id), Readable.from([Buffer.from(JSON.stringify(info, null, 2) + "\n")]), ctx.signal);
   const { files: _files, ...header } = manifest;
   await counts.cache(deps.cache, header, snar);
+  previous?.tree.close();
   await deps.cache.clearWork();
   ctx.progress.done();
 

@@ -58,7 +58,12 @@ export class StateCache {
 
   /** The newest snapshot's manifest with its whole tree (in no particular order). */
   async readManifest(id: string): Promise<Manifest> {
-    return { ...(await this.readHeader(id)), files: (await this.readTree(id)).entries() };
+    const tree = await this.readTree(id);
+    try {
+      return { ...(await this.readHeader(id)), files: tree.entries() };
+    } finally {
+      tree.close();
+    }
   }
 
   /** The newest snapshot's manifest without its tree: what deciding full or incremental needs. */
@@ -74,19 +79,19 @@ export class StateCache {
     return (await this.readState(id))?.totals;
   }
 
-  /** The newest snapshot's whole tree, read line by line and parsed entry by entry only when asked for. */
+  /** The newest snapshot's whole tree, each entry parsed only when asked for (see CachedTree; `close` it when done). */
   async readTree(id: string): Promise<CachedTree> {
     const tree = new CachedTree();
     const state = await this.readState(id);
     if (!state) {
       const old = await this.readOldHeader(id);
-      if (!old.files) await tree.load(this.treePath(id));
+      if (!old.files) await tree.loadWhole(this.treePath(id));
       for (const f of old.files ?? []) tree.set(JSON.stringify(f));
       return tree;
     }
-    await tree.load(this.treePath(state.tree.base));
+    await tree.loadWhole(this.treePath(state.tree.base));
     for (const delta of state.tree.deltas) {
-      await tree.load(this.deltaPath(delta), (line) => {
+      await tree.loadDelta(this.deltaPath(delta), (line) => {
         for (const path of (JSON.parse(line) as { deleted: string[] }).deleted) tree.delete(path);
       });
     }

@@ -91,28 +91,35 @@ export async function storeHashed(ctx: RunContext, store: Store, name: string, e
 }
 
 /**
- * tar writes its archive in records of 10 KiB; passed on one by one, a no-change run's 15 MB of
- * directory listings cost thousands of writes into zstd's pipe (a quarter of the node process's
- * time in its profile). Joined into pieces of about COALESCE_BYTES first: one copy, far fewer writes.
+ * tar writes its archive in records of 10 KiB, which node reads one by one when tar is slower
+ * than node (a no-change run's 15 MB of directory listings): passed on like that they cost
+ * thousands of writes into zstd's pipe (a quarter of the node process's time in its profile).
+ * Such small pieces are joined into about COALESCE_BYTES first; the 64 KiB pieces of a busy pipe
+ * (a full backup's data) pass as they are, without a copy.
  */
 const COALESCE_BYTES = 1 << 20;
+const SMALL_PIECE = 32 << 10;
 
 async function* coalesced(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
   let parts: Buffer[] = [];
   let held = 0;
+  const joined = () => {
+    const piece = parts.length === 1 ? parts[0]! : Buffer.concat(parts, held);
+    parts = [];
+    held = 0;
+    return piece;
+  };
   for await (const chunk of source) {
-    if (held === 0 && chunk.length >= size) {
+    if (chunk.length >= SMALL_PIECE) {
+      if (held > 0) yield joined();
       yield chunk;
       continue;
     }
     parts.push(chunk);
     held += chunk.length;
-    if (held < size) continue;
-    yield Buffer.concat(parts, held);
-    parts = [];
-    held = 0;
+    if (held >= size) yield joined();
   }
-  if (held > 0) yield Buffer.concat(parts, held);
+  if (held > 0) yield joined();
 }
 
 /** Writes with backpressure; rejects if the consumer fails instead of waiting forever for 'drain'. */
