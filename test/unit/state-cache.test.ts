@@ -28,7 +28,8 @@ describe("StateCache: the newest snapshot's tree and .snar on the source machine
     expect(await cache.has(newest.id)).toBe(true);
     expect(await cache.has("20261123T000000.000Z")).toBe(false);
     expect(await cache.readManifest(newest.id)).toEqual(newest);
-    expect((await readdir(join(dir, "manifests"))).sort()).toEqual([`${newest.id}.files.jsonl`, `${newest.id}.header.json`]);
+    expect((await readdir(join(dir, "manifests"))).sort()).toEqual([`${newest.id}.files.jsonl`, `${newest.id}.state.json`]);
+    expect(await cache.readTotals(newest.id)).toEqual({ files: 5000, bytes: (4999 * 5000) / 2 });
   });
 
   it("reads a cache written by earlier versions (the whole manifest in one <id>.json)", async () => {
@@ -42,5 +43,21 @@ describe("StateCache: the newest snapshot's tree and .snar on the source machine
     const cache = new StateCache(dir);
     expect(await cache.has(old.id)).toBe(true);
     expect(await cache.readManifest(old.id)).toEqual(old);
+  });
+
+  it("reads a cache written by the version before (the tree in <id>.files.jsonl next to <id>.header.json), which kept no totals", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cryptkeep-cache-"));
+    dirs.push(dir);
+    const old = manifest("20261123T030000.000Z", 20);
+    const { files, ...header } = old;
+    await mkdir(join(dir, "manifests"), { recursive: true });
+    await mkdir(join(dir, "snar"), { recursive: true });
+    await writeFile(join(dir, "manifests", `${old.id}.header.json`), JSON.stringify(header));
+    await writeFile(join(dir, "manifests", `${old.id}.files.jsonl`), files.map((f) => JSON.stringify(f) + "\n").join(""));
+    await writeFile(join(dir, "snar", `${old.id}.snar`), "snar");
+    const cache = new StateCache(dir);
+    expect(await cache.has(old.id)).toBe(true);
+    expect(await cache.readManifest(old.id)).toEqual(old);
+    expect(await cache.readTotals(old.id)).toBeUndefined();
   });
 });

@@ -1,22 +1,24 @@
 import { access, constants, readFile, stat } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import { buffer } from "node:stream/consumers";
 import { join } from "node:path";
 import { messages } from "../../../core/messages.js";
 import { requireDuration } from "../../../core/duration.js";
 import type { BackupSummary, Cipher, RunContext, SnapshotInfo, Store } from "../../../core/types.js";
-import { TarIndexer, buildManifest, renamesTarCannotReplay } from "./index/index.js";
+import { TarIndexer, renamesTarCannotReplay } from "./index/index.js";
 import { infoName, manifestName, newSnapshotId, snarName, snapshotTime } from "./layout.js";
-import { MANIFEST_FORMAT, countFiles, manifestJson, type Manifest, type SnapshotIndexEntry } from "./manifest.js";
+import { MANIFEST_FORMAT, manifestJson, type Manifest, type SnapshotIndexEntry } from "./manifest.js";
 import type { TarIncrementalOptions } from "./options.js";
 import type { TarRepository } from "./repository.js";
 import type { StateCache } from "./state-cache.js";
 import { compressCommand } from "./compression.js";
 import { createArgs, fileProblems } from "./tar-args.js";
-import { writeVolumes } from "./volume-writer.js";
+import { storeHashed, writeVolumes } from "./volume-writer.js";
 import { Readable } from "node:stream";
 import { sha256Hex } from "./digest.js";
-import { deltaEntries, treeAt } from "./chain-state.js";
+import { treeAt } from "./chain-state.js";
+import { CachedTree } from "./cached-tree.js";
+import { runTree, type RunParent } from "./run-tree.js";
 
 export interface BackupDeps {
   options: TarIncrementalOptions;
@@ -33,7 +35,9 @@ export interface BackupDeps {
 
 interface Parent {
   id: string;
-  manifest: Manifest;
+  manifest: Omit<Manifest, "files">;
+  /** The parent's whole tree and totals, read from the cache while tar runs. */
+  tree: Promise<RunParent>;
   /** Files the parent could not read and that still cannot be read: in no snapshot, so still an error. */
   stillUnreadable: string[];
 }
@@ -63,7 +67,7 @@ async function chooseParent(ctx: RunContext, deps: BackupDeps, now: Date, exclus
     const rebuilt = await rebuildState(ctx, deps, chain);
     if (!rebuilt) return undefined;
   }
-  const manifest = await deps.cache.readManifest(last.id);
+  const manifest = await deps.cache.readHeader(last.id);
   // tar keeps restoring a newly excluded file from older archives, and skips a newly included
   // old file, until the next full: a change of exclusions starts a new chain.
   if (manifest.exclusions !== undefined && manifest.exclusions !== exclusions) {
@@ -80,7 +84,13 @@ async function chooseParent(ctx: RunContext, deps: BackupDeps, now: Date, exclus
     return undefined;
   }
   ctx.step(`incremental backup on top of ${last.id} (chain of ${chain.length})`);
-  return { id: last.id, manifest, stillUnreadable: missed.filter((path) => existsSync(join(deps.source, path))) };
+  const tree = ctx.dryRun ? Promise.resolve({ id: last.id, tree: new CachedTree() }) : readParentTree(deps.cache, last.id);
+  tree.catch(() => undefined); // awaited once tar is done; a failed run must not see it as unhandled
+  return { id: last.id, manifest, tree, stillUnreadable: missed.filter((path) => existsSync(join(deps.source, path))) };
+}
+
+async function readParentTree(cache: StateCache, id: string): Promise<RunParent> {
+  return { id, tree: await cache.readTree(id), totals: await cache.readTotals(id) };
 }
 
 async function rebuildState(ctx: RunContext, deps: BackupDeps, chain: SnapshotInfo[]): Promise<boolean> {
@@ -153,30 +163,30 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
   const problems = [...fileProblems(tarResult.stderr), ...(parent?.stillUnreadable ?? []).map((path) => `./${path}: still cannot be read: in no snapshot yet`)];
   for (const problem of problems) ctx.log.warn(`not backed up as it is: ${problem}`);
 
-  const hazards = parent ? renamesTarCannotReplay(index, parent.manifest.files) : [];
+  const previous = parent ? await parent.tree : undefined;
+  const hazards = previous ? renamesTarCannotReplay(index, () => previous.tree.entries()) : [];
   if (hazards.length > 0) {
     const what = hazards.map((op) => `'${op.from}' → '${op.to}'`).join(", ");
     ctx.log.warn(`a folder was renamed onto the name of another folder (${what}); GNU tar cannot replay that from an incremental, so this run makes a full backup instead`);
     await deps.repository.remove(id);
+    previous?.tree.close();
     return runBackup(ctx, { ...deps, forceFull: `a folder was renamed onto the name of another (${what})` });
   }
-  const { files, changes } = buildManifest(index, parent?.manifest.files ?? null, { tarSkippedFiles: problems.length > 0 });
-  const snarBytes = await readFile(snar);
-  const snarEncrypted = await deps.cipher.encryptBytes(ctx, snarBytes);
+  const { files, changes, totals, ...counts } = runTree(index, previous, problems.length > 0);
   const snarObject = snarName(id, deps.cipher.extension);
-  const snarSize = await deps.store.put(snarObject, Readable.from([asBuffer(snarEncrypted)]), ctx.signal);
-  const totals = countFiles(files);
+  // Streamed like a volume: the .snar of 50,000 files is a few MB, which whole took several copies.
+  const { size: snarSize, sha256: snarSha256 } = await storeHashed(ctx, deps.store, snarObject, await deps.cipher.encryptSigned(ctx, createReadStream(snar)));
   const manifest: Manifest = {
     format: MANIFEST_FORMAT, id, time: now.toISOString(), type: parent ? "incremental" : "full", parent: parent?.id,
     compression: deps.options.compression, volumes,
-    snar: { name: snarObject, size: snarSize, sha256: sha256Hex(snarEncrypted) },
+    snar: { name: snarObject, size: snarSize, sha256: snarSha256 },
     files, changes: { added: changes.added.length, changed: changes.changed.length, deleted: changes.deleted.length },
     errors: problems, tar: { version: await deps.tarVersion(ctx), args }, exclusions,
   };
   // An incremental stores only what changed (a no-change run of 50,000 files writes kilobytes, not
   // a 10 MB list); the local cache keeps the whole tree for the next run. Encrypted as a stream
   // straight into the store: no whole encrypted copy in memory.
-  const stored: Manifest = parent ? { ...manifest, files: deltaEntries(files, changes), delta: { deleted: changes.deleted } } : manifest;
+  const stored: Manifest = parent ? { ...manifest, delta: { deleted: changes.deleted } } : manifest;
   const manifestEncrypted = await deps.cipher.encryptSigned(ctx, Readable.from(manifestJson(stored)));
   const manifestSize = await deps.store.put(manifestName(id, deps.cipher.extension), manifestEncrypted, ctx.signal);
   const storedBytes = volumes.reduce((sum, v) => sum + v.size, 0) + snarSize + manifestSize;
@@ -187,31 +197,17 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
   // A snapshot is complete once both its manifest and this index exist; a run cut short before
   // this leaves an incomplete snapshot, which the next run removes.
   await deps.store.put(infoName(id), Readable.from([Buffer.from(JSON.stringify(info, null, 2) + "\n")]), ctx.signal);
-  await deps.cache.store(manifest, snar);
+  const { files: _files, ...header } = manifest;
+  await counts.cache(deps.cache, header, snar);
+  previous?.tree.close();
   await deps.cache.clearWork();
   ctx.progress.done();
 
   return {
     snapshot: id, type: manifest.type, sourceFiles: totals.files, sourceBytes: totals.bytes,
-    newFiles: regularFilesAmong(files, changes.added),
-    changedFiles: regularFilesAmong(files, changes.changed),
-    deletedFiles: regularFilesAmong(parent?.manifest.files ?? [], changes.deleted),
+    newFiles: counts.newFiles, changedFiles: counts.changedFiles, deletedFiles: counts.deletedFiles,
     bytesRead, bytesWritten: storedBytes, volumes: volumes.length, elapsedMs: Date.now() - started, errors: problems,
   };
-}
-
-/** A Buffer over the same memory (Buffer.from(Uint8Array) would copy it). */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-/** How many of `paths` are regular files in `files`; a set of the (few) paths, not of every file. */
-function regularFilesAmong(files: Manifest["files"], paths: string[]): number {
-  if (paths.length === 0) return 0;
-  const wanted = new Set(paths);
-  let count = 0;
-  for (const file of files) if (file.type === "file" && wanted.has(file.path)) count++;
-  return count;
 }
 
 function emptySummary(snapshot: string, type: "full" | "incremental"): BackupSummary {

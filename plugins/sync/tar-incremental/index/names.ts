@@ -89,6 +89,8 @@ export function normalisePath(name: string): string {
 
 const NEEDS_NORMALISING = /(^|\/)\.?(\/|$)/;
 
+/** `dir` is normalised already; a plain name (the common case, every name of every dumpdir) needs no more. */
 export function joinPath(dir: string, name: string): string {
+  if (name !== "" && name !== "." && !name.includes("/")) return dir === "." ? name : `${dir}/${name}`;
   return dir === "." ? normalisePath(name) : normalisePath(`${dir}/${name}`);
 }

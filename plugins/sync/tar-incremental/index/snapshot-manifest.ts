@@ -1,4 +1,4 @@
-import { applyRenames, renameOps, type Carried } from "./directory-renames.js";
+import { applyRenames, renameOps, type Carried, type RenameOp } from "./directory-renames.js";
 import { archiveInconsistent, chainInconsistent } from "./errors.js";
 import { joinPath } from "./names.js";
 import type { EntryType, TarIndex, TarMember } from "./types.js";
@@ -47,41 +47,63 @@ export function buildManifest(index: TarIndex, previous: ManifestFile[] | null, 
   if (previous === null && ops.length > 0) {
     throw chainInconsistent("the archive renames directories, so it is an incremental, but no previous manifest was given");
   }
-  const carried = new Map<string, Carried<ManifestFile>>();
-  for (const f of previous ?? []) carried.set(f.path, { entry: f, from: f.path });
-  applyRenames(carried, ops);
+  const before = new Map<string, ManifestFile>();
+  for (const f of previous ?? []) before.set(f.path, f);
+  const carried = carriedAfter(before, ops);
 
   const files = new Map<string, ManifestFile>();
   for (const m of members.values()) files.set(m.path, fromMember(m));
 
-  const dumpdirPaths = new Set(index.dumpdirs.map((d) => d.path));
+  let dumpdirPaths: Set<string> | undefined;
   for (const dumpdir of index.dumpdirs) {
     for (const { flag, name } of dumpdir.entries) {
       if (flag !== "Y" && flag !== "N" && flag !== "D") continue;
       const path = joinPath(dumpdir.path, name);
+      if (members.has(path)) continue;
       if (flag !== "N") {
-        if (members.has(path)) continue;
         if (!options.tarSkippedFiles) throw archiveInconsistent(`dumpdir of ${JSON.stringify(dumpdir.path)} lists ${JSON.stringify(path)} as archived ('${flag}') but no member has that name`);
         // A file tar could not read: not in this archive, and a restore keeps the version before it, if any.
-        const c = carried.get(path);
-        if (c) files.set(path, carryOver(path, c));
+        const entry = carried.get(path);
+        if (entry) files.set(path, carryOver(path, entry, carried.from(path)));
         continue;
       }
-      if (members.has(path)) continue;
       // tar also flags excluded names 'N': a name the previous snapshot does not hold was never backed up.
-      const c = carried.get(path);
-      if (!c) continue;
-      files.set(path, carryOver(path, c));
+      const entry = carried.get(path);
+      if (!entry) continue;
+      files.set(path, carryOver(path, entry, carried.from(path)));
       // Not something tar writes (it always dumps directories), but an unchanged directory keeps its contents.
-      if (c.entry.type === "dir" && !dumpdirPaths.has(path)) {
-        for (const [p, sub] of carried) if (p.startsWith(`${path}/`) && !files.has(p)) files.set(p, carryOver(p, sub));
+      if (entry.type === "dir" && !(dumpdirPaths ??= new Set(index.dumpdirs.map((d) => d.path))).has(path)) {
+        for (const [p, sub] of carried.entries()) if (p.startsWith(`${path}/`) && !files.has(p)) files.set(p, carryOver(p, sub, carried.from(p)));
       }
     }
   }
 
-  resolveHardlinks(files);
+  resolveHardlinks(files.values(), (path) => files.get(path));
   const sorted = [...files.values()].sort((a, b) => compare(a.path, b.path));
-  return { files: sorted, changes: diff(previous ?? [], files) };
+  return { files: sorted, changes: diff(before, files) };
+}
+
+/** The previous snapshot's entries by path once the archive's directory renames are replayed on them. */
+interface CarriedTree {
+  get(path: string): ManifestFile | undefined;
+  /** The entry's path in the previous snapshot. */
+  from(path: string): string;
+  entries(): Iterable<[string, ManifestFile]>;
+}
+
+/** Without renames (nearly every run) the previous tree serves as it is: no copy of its entries. */
+function carriedAfter(before: Map<string, ManifestFile>, ops: RenameOp[]): CarriedTree {
+  if (ops.length === 0) return { get: (path) => before.get(path), from: (path) => path, entries: () => before.entries() };
+  const moved = new Map<string, Carried<ManifestFile>>();
+  for (const [path, entry] of before) moved.set(path, { entry, from: path });
+  applyRenames(moved, ops);
+  return {
+    get: (path) => moved.get(path)?.entry,
+    from: (path) => moved.get(path)?.from ?? path,
+    *entries() {
+      for (const [path, c] of moved) yield [path, c.entry];
+    },
+  };
 }
 
 /**
@@ -96,7 +118,7 @@ export function filesInRange(files: ManifestFile[], start: number, end: number):
   return files.filter((f) => hit(f) || (f.inArchive && f.type === "hardlink" && f.linkTarget !== undefined && hit(byPath.get(f.linkTarget))));
 }
 
-function fromMember(m: TarMember): ManifestFile {
+export function fromMember(m: TarMember): ManifestFile {
   const f: ManifestFile = {
     path: m.path,
     type: m.type,
@@ -112,20 +134,20 @@ function fromMember(m: TarMember): ManifestFile {
   return f;
 }
 
-function carryOver(path: string, c: Carried<ManifestFile>): ManifestFile {
-  const e = c.entry;
+function carryOver(path: string, e: ManifestFile, from: string): ManifestFile {
   // Most entries of an incremental's parent were carried already: the same object serves (no copy of 50,000 entries per run).
-  if (!e.inArchive && e.path === path && c.from === path && e.tarStart === undefined && e.tarEnd === undefined && e.previousPath === undefined) return e;
+  if (!e.inArchive && e.path === path && from === path && e.tarStart === undefined && e.tarEnd === undefined && e.previousPath === undefined) return e;
   const { tarStart: _s, tarEnd: _e, previousPath: _p, ...rest } = e;
   const f: ManifestFile = { ...rest, path, inArchive: false };
-  if (c.from !== path) f.previousPath = c.from;
+  if (from !== path) f.previousPath = from;
   return f;
 }
 
-function resolveHardlinks(files: Map<string, ManifestFile>): void {
-  for (const f of files.values()) {
+/** Gives each archived hardlink its target's size and digest; `lookup` finds an entry of the new tree by path. */
+export function resolveHardlinks(files: Iterable<ManifestFile>, lookup: (path: string) => ManifestFile | undefined): void {
+  for (const f of files) {
     if (f.type !== "hardlink" || !f.inArchive) continue;
-    const target = f.linkTarget === undefined ? undefined : files.get(f.linkTarget);
+    const target = f.linkTarget === undefined ? undefined : lookup(f.linkTarget);
     if (target?.type !== "file") {
       throw archiveInconsistent(`hardlink ${JSON.stringify(f.path)} points to ${JSON.stringify(f.linkTarget)}, which is not a regular file of this snapshot`);
     }
@@ -134,8 +156,7 @@ function resolveHardlinks(files: Map<string, ManifestFile>): void {
   }
 }
 
-function diff(previous: ManifestFile[], current: Map<string, ManifestFile>): ManifestChanges {
-  const before = new Map(previous.map((f) => [f.path, f]));
+function diff(before: Map<string, ManifestFile>, current: Map<string, ManifestFile>): ManifestChanges {
   const added: string[] = [];
   const changed: string[] = [];
   const deleted: string[] = [];
@@ -149,7 +170,7 @@ function diff(previous: ManifestFile[], current: Map<string, ManifestFile>): Man
 }
 
 /** Hardlink targets are left out: a renamed target directory changes the name, not the file. */
-function differs(a: ManifestFile, b: ManifestFile): boolean {
+export function differs(a: ManifestFile, b: ManifestFile): boolean {
   return (
     a.type !== b.type ||
     a.size !== b.size ||
@@ -160,6 +181,6 @@ function differs(a: ManifestFile, b: ManifestFile): boolean {
   );
 }
 
-function compare(a: string, b: string): number {
+export function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
