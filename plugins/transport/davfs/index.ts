@@ -108,13 +108,22 @@ async function mountDavfs(ctx: RunContext, options: DavfsOptions, password: stri
     const onServer = await serverSizes(options.url, authorization).catch((error: unknown) => {
       throw messages.connectionLost(description(options), `the server did not answer the check after unmount: ${messageOf((error as Error).cause ?? error)}`);
     });
-    const problems = [...written].filter(([name, size]) => onServer.get(name) !== size)
+    const problems = [...written].filter(([name, size]) => !arrived(size, onServer.get(name)))
       .map(([name, size]) => onServer.has(name) ? `${name}: ${onServer.get(name)} bytes on the server, ${size} written` : `${name}: missing on the server`);
     if (problems.length) throw messages.uploadIncomplete(options.url, problems);
     ctx.log.info(`checked on the server: ${written.size} files arrived with the right sizes`);
   });
   if (!(await isMounted(mountPoint))) throw messages.mountFailed(`${options.url} (davfs2)`, mountPoint, "mount returned, but nothing is mounted");
   return mountPoint;
+}
+
+/**
+ * Whether a file seen on the mount is on the server whole. An empty file the server lists without
+ * a length is no loss: Apache lists so the empty file a run cut short had locked and not yet
+ * written (rsync's temporary file), and the next backup's rsync removes it.
+ */
+function arrived(written: number, onServer: number | undefined): boolean {
+  return onServer === written || (written === 0 && onServer === -1);
 }
 
 async function localSizes(root: string): Promise<Map<string, number>> {
