@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { cli, ok, workspace, type Workspace } from "../helpers/cli.js";
 import { tree } from "../helpers/tree.js";
 import { completeIds, removeWorkspace } from "../helpers/failures.js";
+import { decryptBytes, encryptBytes, readDecryptionKey, readPublicKeys } from "../../plugins/encryption/openpgp/index.js";
 
 /**
  * Manifests are decrypted and parsed as streams (their integrity is checked at the end of the
@@ -79,6 +80,35 @@ describe("gpgIncremental: a manifest read as a stream is refused, damaged anywhe
       await writeFile(manifestFile, original);
     }
     expect((await ok(ws, ["verify", "documents"])).stdout).toContain("0 difference(s) found");
+  });
+});
+
+describe("gpgIncremental verify: each archive member is checked against its manifest entry as it streams by", () => {
+  it("names a file whose size and digest differ from the manifest, and one the manifest lists but the archive lacks", async () => {
+    const ws = await workspace({ compression: "zstd" });
+    try {
+      for (let f = 0; f < 50; f++) await writeFile(join(ws.source, `f${f}.txt`), `file ${f}\n`);
+      await ok(ws, ["backup", "documents"]);
+      const [id] = await completeIds(ws);
+      const manifestFile = join(ws.vault, "snapshots", id!, "manifest.json.gpg");
+      const key = await readDecryptionKey(await readFile(join(ws.keys, "backup.sec.asc"), "utf8"), ws.passphrase);
+      const manifest = JSON.parse(Buffer.from(await decryptBytes(await readFile(manifestFile), key)).toString("utf8")) as { files: { path: string; size: number; sha256?: string }[] };
+      // Someone with the public key rewrites the manifest (unsigned setup): verify must still see it disagree with the archive.
+      const changed = manifest.files.find((f) => f.path === "f7.txt")!;
+      changed.size += 1;
+      changed.sha256 = "0".repeat(64);
+      manifest.files.push({ ...changed, path: "never-archived.txt" });
+      const recipients = await readPublicKeys([await readFile(join(ws.keys, "backup.pub.asc"), "utf8")]);
+      await writeFile(manifestFile, await encryptBytes(Buffer.from(JSON.stringify(manifest)), recipients));
+
+      const verify = await cli(ws, ["verify", "documents"]);
+      expect(verify.exitCode, verify.stderr).toBe(4);
+      expect(verify.stdout).toMatch(/f7\.txt: archive has size 7 sha256 [0-9a-f]{12}, manifest says 8 000000000000/);
+      expect(verify.stdout).toContain("never-archived.txt: listed in the manifest but not in the archive");
+      expect(verify.stdout).toContain("2 difference(s) found");
+    } finally {
+      await removeWorkspace(ws);
+    }
   });
 });
 
