@@ -82,7 +82,7 @@ export async function decryptVerifiedStream(
   input: Input,
   key: openpgp.PrivateKey,
   verifyWith?: openpgp.PublicKey[],
-  mapError: (error: unknown) => Error = mapDecryptError,
+  mapError: (error: Error) => Error = (error) => error,
 ): Promise<Readable> {
   if (verifyWith?.length === 0) throw new Error("signature check impossible: no verification keys given");
   try {
