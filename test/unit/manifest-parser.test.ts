@@ -51,6 +51,12 @@ describe("ManifestParser: a manifest's JSON read as it streams, entry by entry",
     expect(parse(split(Buffer.from(JSON.stringify(expected, null, 2)), 11))).toEqual(expected);
   });
 
+  it("holds only the entries `keep` accepts (a --path restore), the rest of the manifest unchanged", () => {
+    const parser = new ManifestParser((f) => f.size % 10 === 3);
+    for (const chunk of split(written, 100)) parser.write(chunk);
+    expect(parser.end()).toEqual({ ...expected, files: expected.files.filter((f) => f.size % 10 === 3) });
+  });
+
   it("refuses a truncated or malformed manifest", () => {
     expect(() => parse([written.subarray(0, written.length - 1)])).toThrow(/ends early/);
     expect(() => parse([written.subarray(0, written.length / 2)])).toThrow(/ends early/);

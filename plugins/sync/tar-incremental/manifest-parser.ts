@@ -28,6 +28,9 @@ export class ManifestParser {
   private entry: Buffer[] = [];
   private readonly files: ManifestFile[] = [];
 
+  /** `keep`: which entries to hold (a --path restore needs only those under its paths); all by default. */
+  constructor(private readonly keep?: (file: ManifestFile) => boolean) {}
+
   write(bytes: Uint8Array): void {
     const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let headerFrom = this.inFiles ? -1 : 0;
@@ -57,7 +60,8 @@ export class ManifestParser {
       } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
         this.depth--;
         if (this.inEntry && this.depth === 2) {
-          this.files.push(this.parseEntry(chunk, entryFrom, i + 1));
+          const file = this.parseEntry(chunk, entryFrom, i + 1);
+          if (!this.keep || this.keep(file)) this.files.push(file);
           this.inEntry = false;
           entryFrom = -1;
         } else if (this.inFiles && this.depth === 1) {
