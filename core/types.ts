@@ -176,6 +176,12 @@ export interface Cipher {
   /** Caller must have checked the ciphertext against a trusted digest first. */
   decrypt(ctx: RunContext, data: Readable): Promise<Readable>;
   decryptBytes(ctx: RunContext, data: Uint8Array): Promise<Uint8Array>;
+  /**
+   * decryptBytes as a stream, for big metadata written by encryptSigned: integrity and signature
+   * are checked at the end, where the stream errors instead of ending. The caller must not act on
+   * what it read before the stream has ended without error.
+   */
+  decryptSigned(ctx: RunContext, data: Readable): Promise<Readable>;
   /** Shell words that decrypt FILE to stdout with the standard tool, for recipes. */
   recipeDecrypt(file: string): string;
   recipeSetup(): string[];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, readdir, writeFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { cli, json, ok, workspace, writeConfig } from "../helpers/cli.js";
@@ -28,6 +28,8 @@ describe("gpgIncremental with signed manifests", () => {
     const restore = await cli(ws, ["restore", "documents", "--to", join(ws.dir, "out")]);
     expect(restore.exitCode).toBe(4);
     expect(restore.stderr).toContain("manifest signature check failed");
+    // The signature is checked at the end of the streamed manifest: nothing was restored before it.
+    expect(await readdir(join(ws.dir, "out"))).toEqual([]);
 
     // Without the signing setting, the same vault restores (the signature is then not required).
     await writeConfig(ws, {});

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   decryptBytes,
   decryptStream,
+  decryptVerifiedStream,
   encryptBytes,
   encryptStream,
   fingerprintOf,
@@ -282,6 +283,35 @@ describe("encryptBytes / decryptBytes", () => {
     await expect(decryptBytes(wrongSigner, decryptionKey, [signerPublic])).rejects.toThrow(
       new RegExp(`^signature check failed: no valid signature by ${plainPair.fingerprint}`),
     );
+  });
+});
+
+describe("decryptVerifiedStream: signed metadata as a stream, checked at its end", () => {
+  const payload = randomBytes(3 * MiB);
+  const chunks = (data: Uint8Array) => Readable.from(split(data, 100_000));
+  const split = function* (data: Uint8Array, size: number) {
+    for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
+  };
+
+  it("round-trips, signed or not, in many chunks", async () => {
+    const signerPublic = otherKey.toPublic();
+    const signed = await encryptBytes(payload, recipients, otherKey);
+    // Compared as digests: toEqual walks 3 MiB byte by byte for a minute.
+    const digest = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+    expect(digest(await buffer(await decryptVerifiedStream(chunks(signed), decryptionKey, [signerPublic])))).toBe(digest(payload));
+    const unsigned = await encryptBytes(payload, recipients);
+    expect(digest(await buffer(await decryptVerifiedStream(chunks(unsigned), decryptionKey)))).toBe(digest(payload));
+  });
+
+  it("errors at the end, not by ending, when the signature is missing or wrong, or the data was modified", async () => {
+    const signerPublic = otherKey.toPublic();
+    const read = async (data: Uint8Array, verifyWith?: openpgp.PublicKey[]) => buffer(await decryptVerifiedStream(chunks(data), decryptionKey, verifyWith));
+    await expect(read(await encryptBytes(payload, recipients), [signerPublic])).rejects.toThrow(/^signature check failed: the data is not signed/);
+    await expect(read(await encryptBytes(payload, recipients, decryptionKey), [signerPublic])).rejects.toThrow(/^signature check failed: no valid signature/);
+    const flipped = Uint8Array.from(await encryptBytes(payload, recipients));
+    flipped[flipped.length - 10]! ^= 0x80;
+    await expect(read(flipped)).rejects.toThrow(/^integrity check failed: the data was modified or truncated/);
+    await expect(read(flipped.subarray(0, flipped.length / 2))).rejects.toThrow(/^integrity check failed/);
   });
 });
 

@@ -9,7 +9,7 @@ import { messageOf, type CryptkeepError } from "../../../core/errors.js";
 import type { Cipher, RunContext } from "../../../core/types.js";
 import { shellQuote } from "../../../core/runner.js";
 import { readDecryptionKey, readPublicKeys } from "./keys.js";
-import { decryptStream, encryptStream } from "./stream.js";
+import { decryptStream, decryptVerifiedStream, encryptStream } from "./stream.js";
 import { decryptBytes, encryptBytes } from "./bytes.js";
 import { gpgEncryptStream } from "./gpg-engine.js";
 import { gpgDecryptCommand } from "./gpg-decrypt.js";
@@ -95,6 +95,11 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
       return unlock(ctx, keySource, options.identity?.passphrase ?? { prompt: "Passphrase of the backup private key" }, "private key");
     })());
 
+  const signedDecryptError = (error: unknown, signed: boolean): CryptkeepError => {
+    if (signed && /signature/i.test(messageOf(error))) return messages.signatureInvalid(signerFile!, messageOf(error));
+    return decryptError(error);
+  };
+
   const privateKeyFile = options.identity && "file" in options.identity.key ? engine.resolvePath(options.identity.key.file) : undefined;
   const cipher: Cipher = {
     description: `OpenPGP (${options.encryptWith === "gpg" ? "gpg for volumes, openpgp.js for manifests" : "openpgp.js"}) to ${recipientFiles.length} recipient key${recipientFiles.length > 1 ? "s" : ""}: ${recipientFiles.join(", ")}`,
@@ -120,8 +125,15 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
       const key = await identity(ctx);
       const signers = await verifyWith();
       return decryptBytes(data, key, signers).catch((error: unknown) => {
-        if (signers && /signature/i.test(messageOf(error))) throw messages.signatureInvalid(signerFile!, messageOf(error));
-        throw decryptError(error);
+        throw signedDecryptError(error, signers !== undefined);
+      });
+    },
+    async decryptSigned(ctx, data) {
+      const key = await identity(ctx);
+      const signers = await verifyWith();
+      const mapError = (error: unknown) => signedDecryptError(error, signers !== undefined);
+      return decryptVerifiedStream(data, key, signers, mapError).catch((error: unknown) => {
+        throw mapError(error);
       });
     },
     async standardDecrypt(ctx, home) {

@@ -67,10 +67,12 @@ function join(parts: Uint8Array[], size: number): Uint8Array {
  * Web ReadableStream -> Node Readable that reads from the web stream only
  * from _read (i.e. when the Node consumer wants data). Errors are passed
  * through mapError so callers get a domain message instead of openpgp's.
+ * `beforeEnd` runs after the last chunk: when it rejects, the stream errors instead of ending.
  */
 export function toNodeReadable(
   web: ReadableStream<Uint8Array>,
   mapError: (error: unknown) => Error = (error) => (error instanceof Error ? error : new Error(String(error))),
+  beforeEnd?: () => Promise<void>,
 ): Readable {
   const reader = web.getReader();
   return new Readable({
@@ -89,6 +91,7 @@ export function toNodeReadable(
     for (;;) {
       const { done, value } = await reader.read();
       if (done) {
+        await beforeEnd?.();
         target.push(null);
         return;
       }

@@ -3,6 +3,8 @@ import { messages } from "../../../core/messages.js";
 import type { Cipher, RunContext, SnapshotInfo, Store } from "../../../core/types.js";
 import { SNAPSHOTS, infoName, manifestName, snapshotPrefix, snapshotTime } from "./layout.js";
 import { MANIFEST_FORMAT, type Manifest, type SnapshotIndexEntry } from "./manifest.js";
+import { ManifestParser } from "./manifest-parser.js";
+import type { ManifestFile } from "./index/index.js";
 
 /** The snapshots at the target, read without the key; manifests read with it. */
 export class TarRepository {
@@ -51,20 +53,36 @@ export class TarRepository {
     return info;
   }
 
-  async readManifest(ctx: RunContext, id: string): Promise<Manifest> {
+  /**
+   * Decrypted and parsed as a stream, entry by entry (a full's manifest is 16 MB for 50,000 files);
+   * returned only once the stream has ended with its integrity and signature checked. With `keep`,
+   * `files` holds only the entries it accepts.
+   */
+  async readManifest(ctx: RunContext, id: string, keep?: (file: ManifestFile) => boolean): Promise<Manifest> {
     const name = manifestName(id, this.cipher.extension);
     if (!(await this.store.exists(name))) throw messages.manifestMissing(id);
-    const plain = await this.cipher.decryptBytes(ctx, await buffer(await this.store.get(name)));
-    // Decoded in place: Buffer.from(plain) would first copy a full's manifest (16 MB for 50,000 files).
-    const manifest = JSON.parse(new TextDecoder().decode(plain)) as Manifest;
+    const parser = new ManifestParser(keep);
+    let malformed: unknown;
+    for await (const chunk of await this.cipher.decryptSigned(ctx, await this.store.get(name))) {
+      // Read to the end even so: a damaged or replaced manifest is reported as such, not as bad JSON.
+      if (malformed === undefined) {
+        try {
+          parser.write(chunk as Uint8Array);
+        } catch (error) {
+          malformed = error;
+        }
+      }
+    }
+    if (malformed !== undefined) throw malformed;
+    const manifest = parser.end();
     if (manifest.format !== MANIFEST_FORMAT || manifest.id !== id) throw messages.manifestMissing(id);
     return manifest;
   }
 
-  /** The manifests of `chain`, in its order. */
-  async readManifests(ctx: RunContext, chain: SnapshotInfo[]): Promise<Manifest[]> {
+  /** The manifests of `chain`, in its order; `keep` as for readManifest. */
+  async readManifests(ctx: RunContext, chain: SnapshotInfo[], keep?: (file: ManifestFile) => boolean): Promise<Manifest[]> {
     const out: Manifest[] = [];
-    for (const snapshot of chain) out.push(await this.readManifest(ctx, snapshot.id));
+    for (const snapshot of chain) out.push(await this.readManifest(ctx, snapshot.id, keep));
     return out;
   }
 

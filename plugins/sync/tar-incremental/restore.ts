@@ -40,8 +40,10 @@ export async function runRestore(ctx: RunContext, deps: RestoreDeps, request: Re
   // Before anything asks for a passphrase: a restore never writes into a folder with files in it.
   await mkdir(request.to, { recursive: true });
   if ((await readdir(request.to)).length > 0) throw messages.restoreTargetNotEmpty(request.to);
-  const manifests = await deps.repository.readManifests(ctx, chain);
   const paths = request.paths.map(normalisePath);
+  // A --path restore holds only the entries under its paths: a path's history in the chain
+  // (deltas, renames, which archive holds it) depends on no other path's entries.
+  const manifests = await deps.repository.readManifests(ctx, chain, paths.length === 0 || paths.includes(".") ? undefined : (f) => isUnder(f.path, paths));
   // One pass over the chain: what to ask each archive for (a folder is in every archive of the
   // snapshots that have it), and at its end the tree restored.
   const tree = new Tree();
@@ -80,11 +82,15 @@ export async function runRestore(ctx: RunContext, deps: RestoreDeps, request: Re
   };
 }
 
+function isUnder(path: string, paths: string[]): boolean {
+  return paths.some((p) => path === p || path.startsWith(`${p}/`));
+}
+
 function selectFiles(files: ManifestFile[], paths: string[], snapshot: string): ManifestFile[] {
   if (paths.length === 0) return files;
   const out: ManifestFile[] = [];
   for (const path of paths) {
-    const matched = files.filter((f) => path === "." || f.path === path || f.path.startsWith(`${path}/`));
+    const matched = files.filter((f) => path === "." || isUnder(f.path, [path]));
     if (matched.length === 0) throw messages.pathNotInSnapshot(path, snapshot);
     out.push(...matched);
   }

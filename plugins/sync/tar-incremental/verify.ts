@@ -3,6 +3,7 @@ import type { VerifyRequest } from "../../../core/hooks.js";
 import { messageOf } from "../../../core/errors.js";
 import type { Cipher, RunContext, Store, VerifyProblem, VerifySummary } from "../../../core/types.js";
 import { TarIndexer } from "./index/index.js";
+import type { ManifestFile } from "./index/index.js";
 import type { Manifest } from "./manifest.js";
 import type { TarRepository } from "./repository.js";
 import { affectedFiles, checkVolume, streamSnapshot } from "./volume-reader.js";
@@ -69,8 +70,23 @@ function isKeyProblem(error: unknown): boolean {
   return code === "DECRYPT_FAILED" || code === "KEY_NEEDED" || code.startsWith("SECRET_");
 }
 
+/** Each archive member is checked as it streams by, against the manifest's entry; no member is kept. */
 async function checkContents(ctx: RunContext, deps: VerifyDeps, manifest: Manifest, problems: VerifyProblem[]): Promise<number> {
-  const indexer = new TarIndexer();
+  const expected = new Map<string, ManifestFile>();
+  for (const file of manifest.files) if (file.inArchive && file.type === "file") expected.set(file.path, file);
+  const found = new Set<string>();
+  // The last member of a name decides, as on extraction.
+  const mismatched = new Map<string, string>();
+  const indexer = new TarIndexer({
+    keepMembers: false,
+    onMember: (member) => {
+      const file = expected.get(member.path);
+      if (!file) return;
+      found.add(member.path);
+      if (member.size === file.size && member.sha256 === file.sha256) mismatched.delete(member.path);
+      else mismatched.set(member.path, `archive has size ${member.size} sha256 ${member.sha256?.slice(0, 12)}, manifest says ${file.size} ${file.sha256?.slice(0, 12)}`);
+    },
+  });
   const feed = new PassThrough({ highWaterMark: 1 << 20 });
   feed.pipe(indexer);
   try {
@@ -79,17 +95,10 @@ async function checkContents(ctx: RunContext, deps: VerifyDeps, manifest: Manife
     problems.push({ kind: "volume", snapshot: manifest.id, name: manifest.id, detail: `cannot be decrypted or read: ${messageOf(error)}` });
     return 0;
   }
-  const index = await indexer.result();
-  const found = new Map(index.members.map((m) => [m.path, m]));
-  let checked = 0;
-  for (const file of manifest.files) {
-    if (!file.inArchive || file.type !== "file") continue;
-    const member = found.get(file.path);
-    checked++;
-    if (!member) problems.push({ kind: "file", snapshot: manifest.id, name: file.path, detail: "listed in the manifest but not in the archive" });
-    else if (member.size !== file.size || member.sha256 !== file.sha256) {
-      problems.push({ kind: "file", snapshot: manifest.id, name: file.path, detail: `archive has size ${member.size} sha256 ${member.sha256?.slice(0, 12)}, manifest says ${file.size} ${file.sha256?.slice(0, 12)}` });
-    }
+  await indexer.result();
+  for (const path of expected.keys()) {
+    if (!found.has(path)) problems.push({ kind: "file", snapshot: manifest.id, name: path, detail: "listed in the manifest but not in the archive" });
+    else if (mismatched.has(path)) problems.push({ kind: "file", snapshot: manifest.id, name: path, detail: mismatched.get(path)! });
   }
-  return checked;
+  return expected.size;
 }
