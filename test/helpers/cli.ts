@@ -14,7 +14,7 @@ export interface CliResult { exitCode: number; stdout: string; stderr: string }
 export async function cli(ws: Workspace, args: string[], env: Record<string, string> = {}, onStderr?: (chunk: string) => void): Promise<CliResult> {
   const child = execa("node", [BIN, ...args], {
     cwd: ws.dir, reject: false, stdin: "ignore",
-    env: { XDG_CACHE_HOME: ws.cache, CK_PASSPHRASE: ws.passphrase, ...env },
+    env: { XDG_CACHE_HOME: ws.cache, CK_PASSPHRASE: ws.passphrase, ...(ws.tmp ? { TMPDIR: ws.tmp } : {}), ...env },
   });
   if (onStderr) child.stderr?.on("data", (chunk: Buffer) => onStderr(chunk.toString()));
   const result = await child;
@@ -43,7 +43,22 @@ export function removeWorkspaces(): void {
   for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
-export interface Workspace { dir: string; source: string; vault: string; cache: string; keys: string; passphrase: string; config: string }
+export interface Workspace {
+  dir: string; source: string; vault: string; cache: string; keys: string; passphrase: string; config: string;
+  /** The runs' temp folder (TMPDIR), when the test gave them one of their own: see privateTmp. */
+  tmp?: string;
+}
+
+/**
+ * Gives the workspace's runs a temp folder of their own (TMPDIR), so "nothing left in the temp
+ * folder" looks only at this test's runs: other test files (the LUKS VM shares this machine's
+ * /tmp) make cryptkeep-drill-* folders of their own at the same time.
+ */
+export async function privateTmp(ws: Workspace): Promise<string> {
+  ws.tmp = join(ws.dir, "tmp");
+  await mkdir(ws.tmp, { mode: 0o700 });
+  return ws.tmp;
+}
 
 export interface JobSettings {
   /** The preset's target, as TypeScript source. @default { local: "./vault" } */

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { cli, json, ok, scratchDir, workspace, type Workspace } from "../helpers/cli.js";
+import { cli, json, ok, privateTmp, scratchDir, workspace, type Workspace } from "../helpers/cli.js";
 import { expectFailure } from "../helpers/failures.js";
 
 interface Outcome<T> { job: string; state: string; exitCode: number; result: T; error?: { code: string } }
@@ -18,6 +18,7 @@ describe("unattended: restore drills, status, tripwire, schedule (real gpg, tar,
       compression: "zstd",
       extra: `every: "6h", maxAge: "1D", tripwire: { minFileRatio: 0.5 }, verify: { drill: { every: "7D", sample: 4 } },`,
     });
+    await privateTmp(ws);
     await mkdir(join(ws.source, "sub"));
     for (let i = 0; i < 12; i++) await writeFile(join(ws.source, "sub", `f${i}.txt`), `file ${i}\n`.repeat(100 + i));
   });
@@ -30,8 +31,8 @@ describe("unattended: restore drills, status, tripwire, schedule (real gpg, tar,
     const record = JSON.parse(await readFile(join(ws.cache, "cryptkeep/documents/drill.json"), "utf8")) as { ok: boolean; snapshot: string };
     expect(record).toMatchObject({ ok: true, snapshot: drill.snapshot });
     // Nothing of the drill is left behind: no temp folder, no gpg-agent of its keyring.
-    expect((await readdir("/tmp")).filter((n) => n.startsWith("cryptkeep-drill-"))).toEqual([]);
-    expect((await execa("pgrep", ["-f", "cryptkeep-drill-"], { reject: false })).stdout).toBe("");
+    expect((await readdir(ws.tmp!)).filter((n) => n.startsWith("cryptkeep-drill-"))).toEqual([]);
+    expect((await execa("pgrep", ["-f", `${ws.tmp!}/cryptkeep-drill-`], { reject: false })).stdout).toBe("");
 
     await writeFile(join(ws.source, "sub", "f0.txt"), "changed\n");
     const second = json<RunJson<{ drill?: Drill }>>(await ok(ws, ["backup", "documents", "--json"]));

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { mkdir, readdir, rename, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { json } from "../helpers/cli.js";
+import { json, privateTmp } from "../helpers/cli.js";
 import { mountsUnder, must, run, rsyncWorkspace, writeGocryptfsConfig } from "../helpers/rsync.js";
 import type { Workspace } from "../helpers/cli.js";
 
@@ -13,13 +13,15 @@ async function fillSource(ws: Workspace, count: number): Promise<void> {
   for (let i = 0; i < count; i++) await writeFile(join(ws.source, "sub", `f${i}.txt`), `file ${i}\n`.repeat(50 + i));
 }
 
-const drillTemps = async () => (await readdir("/tmp")).filter((name) => name.startsWith("cryptkeep-drill-"));
+
+const drillTemps = async (ws: Workspace) => (await readdir(ws.tmp!)).filter((name) => name.startsWith("cryptkeep-drill-"));
 
 describe("unattended gocryptfsReverse: drills through gocryptfs, tripwire, status (real gocryptfs, rsync)", () => {
   let ws: Workspace & { remote: string };
 
   beforeAll(async () => {
     ws = await rsyncWorkspace();
+    await privateTmp(ws);
     await writeGocryptfsConfig(ws, `documents: gocryptfsReverse({
       source: "./Documents",
       target: { local: ${JSON.stringify(ws.remote)} },
@@ -38,7 +40,7 @@ describe("unattended gocryptfsReverse: drills through gocryptfs, tripwire, statu
     expect(drill).toMatchObject({ snapshot: "files", sampled: 5, restored: 5, changedSince: 0, problems: [] });
     expect(drill.method).toContain("gocryptfs");
     expect(await mountsUnder(ws.dir)).toEqual([]);
-    expect(await drillTemps()).toEqual([]);
+    expect(await drillTemps(ws)).toEqual([]);
     const again = json<RunJson<{ drill?: Drill }>>(await must(ws, ["backup", "documents", "--json"]));
     expect(again.jobs[0]!.result.drill).toBeUndefined();
   });
@@ -85,6 +87,7 @@ describe("unattended rsyncSnapshots: drills with rsync, tripwire on a missing so
 
   beforeAll(async () => {
     ws = await rsyncWorkspace();
+    await privateTmp(ws);
     await writeGocryptfsConfig(ws, `home: rsyncSnapshots({ source: "./Documents", target: { local: ${JSON.stringify(ws.remote)} }, name: "home",
       exclude: ["*.tmp"], tripwire: { minFileRatio: 0.5 } }),`);
     await fillSource(ws, 6);
@@ -97,7 +100,7 @@ describe("unattended rsyncSnapshots: drills with rsync, tripwire on a missing so
     const result = json<RunJson<Drill>>(await must(ws, ["verify", "home", "--drill", "--sample", "3", "--json"])).jobs[0]!.result;
     expect(result).toMatchObject({ method: "rsync --files-from", sampled: 3, restored: 3, problems: [] });
     expect(result.snapshot).toMatch(/^home\.\d{8}T\d{6}Z$/);
-    expect(await drillTemps()).toEqual([]);
+    expect(await drillTemps(ws)).toEqual([]);
   });
 
   it("a missing source is TRIPWIRE_SOURCE_MISSING, for backup and for prune; no snapshot is made", async () => {
