@@ -127,6 +127,13 @@ export interface Target {
    */
   readonly keepsModificationTimes?: boolean;
   /**
+   * true for a mount whose server can keep a lock on a file a run cut short was creating (davfs2
+   * locks each new file, and Apache keeps the lock across a restart, listing the never-written
+   * file): rsync then makes its temporary files in one folder of their own, where such a leftover
+   * is in nobody's way, instead of beside the files it would block. @default false
+   */
+  readonly leftoverLocks?: boolean;
+  /**
    * true for a mount of a server (davfs, s3fs; sshfs says so with `ssh`): an I/O error there
    * means the server was lost, and is reported as CONNECTION_LOST. @default false
    */

@@ -19,6 +19,12 @@ export interface LosableServer {
   kill(): Promise<void>;
   /** Starts it again with the same data. */
   restart(): Promise<void>;
+  /**
+   * Leaves on the server what a run cut short between davfs2's LOCK of a new file and its upload
+   * leaves (a locked, never-written file in rsync's temporary folder), whatever the kill's timing;
+   * for servers that keep locks. Returns the plan's rsync argument that puts temporary files there.
+   */
+  leaveLockedFile?(): Promise<RegExp>;
   stop(): Promise<void>;
 }
 
@@ -141,6 +147,10 @@ export function serverLostStory(kind: "davfs" | "s3fs", name: string, where: Reg
       await nothingMounted();
 
       await server.restart();
+      if (server.leaveLockedFile) {
+        const tempDirArgument = await server.leaveLockedFile();
+        expect((await must(ws, ["plan", "documents"], server.env)).stdout).toMatch(tempDirArgument);
+      }
       const interrupted = (await snapshots()).filter((s) => !before.some((b) => b.id === s.id));
       expect(interrupted.filter((s) => s.complete)).toEqual([]);
 

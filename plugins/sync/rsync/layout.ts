@@ -7,3 +7,5 @@ export const VERSIONS = "snapshots";
 export const PARTIAL = ".partial";
 /** rsync keeps half-sent files here (inside the destination), so an interrupted run resumes them. */
 export const PARTIAL_DIR = ".cryptkeep-partial";
+/** Where rsync makes its temporary files on a target with leftover locks (Target.leftoverLocks), beside files/. */
+export const TEMP_DIR = ".cryptkeep-temp";

@@ -51,7 +51,7 @@ export async function backupSnapshot(ctx: RunContext, fs: TargetFs, options: Rsy
     "--omit-link-times",
     `--log-file=${log}`, "--log-file-format=%i %10l %n %L",
     ...(latest ? [`--link-dest=../${snapshotFolder(options, latest.id)}`] : []),
-    ...dest.args, ...rsyncArgs, `${from}/`, `${dest.path}/`,
+    ...(await fs.rsyncTempDir(ctx)), ...dest.args, ...rsyncArgs, `${from}/`, `${dest.path}/`,
   ]);
   ctx.step(`rename ${folder}${PARTIAL} to ${folder} (the run completed)`);
   if (!ctx.dryRun) await fs.rename(ctx, `${folder}${PARTIAL}`, folder);

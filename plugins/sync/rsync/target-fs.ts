@@ -6,6 +6,7 @@ import { isCryptkeepError, messageOf } from "../../../core/errors.js";
 import { messages } from "../../../core/messages.js";
 import { rsyncRemotePath, rsyncRemoteShell, sshCommand } from "../../transport/remote.js";
 import { lostConnection } from "./run-rsync.js";
+import { TEMP_DIR } from "./layout.js";
 
 /**
  * Folder operations on a target, whether it is a local folder (a mount point too) or a server
@@ -132,6 +133,16 @@ export class TargetFs {
     const ssh = this.target.ssh;
     const script = checksumScript(ssh ? posix.join(ssh.path, rel) : this.path(rel), skip, ssh ? "best" : "b2sum");
     return parseChecksums(await this.#run(ctx, script, ssh !== undefined));
+  }
+
+  /**
+   * rsync's `--temp-dir` for this target, the folder made first: only where a run cut short can
+   * leave a locked file that would block the next run (Target.leftoverLocks), none elsewhere.
+   */
+  async rsyncTempDir(ctx: RunContext): Promise<string[]> {
+    if (!this.target.leftoverLocks || this.target.localPath === undefined) return [];
+    await this.mkdirp(ctx, TEMP_DIR);
+    return [`--temp-dir=${this.path(TEMP_DIR)}`];
   }
 
   /** What rsync names the folder `rel` by: a local path, or user@host:path with `-e ssh ...`. */

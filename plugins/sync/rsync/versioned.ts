@@ -50,7 +50,7 @@ export async function backupVersioned(ctx: RunContext, fs: TargetFs, from: strin
     "--omit-link-times",
     // A target that forgets modification times (davfs2) would make every file look changed.
     ...(fs.target.keepsModificationTimes === false ? ["--checksum"] : []),
-    ...dest.args, ...rsyncArgs, `${from}/`, `${dest.path}/`,
+    ...(await fs.rsyncTempDir(ctx)), ...dest.args, ...rsyncArgs, `${from}/`, `${dest.path}/`,
   ]);
   if ((await fs.listDirs(ctx, VERSIONS)).includes(`${stamp}${PARTIAL}`)) {
     ctx.step(`rename ${VERSIONS}/${stamp}${PARTIAL} to ${VERSIONS}/${stamp} (the run completed)`);

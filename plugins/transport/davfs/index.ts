@@ -29,6 +29,7 @@ export const davfs = definePlugin(PLUGIN_NAME, davfsOptions, (engine, options) =
       : new WebDavReader(`WebDAV ${options.url}${folder ? `, folder ${folder}` : ""} (read without mounting, for plan)`, new URL(folder, withSlash(options.url)).href, authorization),
     // The server sets its own times (mod_dav); davfs2 remembers ours only while mounted.
     keepsModificationTimes: false,
+    leftoverLocks: true,
     network: true,
     recipe: {
       reach: [`mount -t davfs ${shellQuote(options.url)} ./backup   # as root; asks for the user (${options.user}) and the password`],
