@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
-import * as openpgp from "openpgp";
+import type * as openpgp from "openpgp";
+import { openpgpLibrary } from "./library.js";
 import { BASE_CONFIG } from "./config.js";
 import { assertCanDecrypt, integrityError } from "./errors.js";
 import { assertSignedBy, ignoreSignatures } from "./signatures.js";
@@ -30,11 +31,12 @@ export async function encryptBytes(data: Uint8Array, recipients: openpgp.PublicK
  */
 export async function decryptBytes(data: Uint8Array, key: openpgp.PrivateKey, verifyWith?: openpgp.PublicKey[]): Promise<Uint8Array> {
   if (verifyWith?.length === 0) throw new Error("signature check impossible: no verification keys given");
-  const message = await openpgp
+  const pgp = await openpgpLibrary();
+  const message = await pgp
     .readMessage({ binaryMessage: data, config: BASE_CONFIG })
     .catch((error: unknown) => Promise.reject(integrityError(error)));
   assertCanDecrypt(message, key);
-  const result = await openpgp
+  const result = await pgp
     .decrypt({
       message,
       decryptionKeys: key,

@@ -1,4 +1,5 @@
-import * as openpgp from "openpgp";
+import type * as openpgp from "openpgp";
+import { openpgpLibrary } from "./library.js";
 
 /**
  * Settings shared by every operation. The goal is output that GnuPG 2.2
@@ -9,8 +10,9 @@ export const BASE_CONFIG: openpgp.PartialConfig = {
   v6Keys: false,
   aeadProtect: false,
   // Compression happens upstream, before encryption.
-  preferredCompressionAlgorithm: openpgp.enums.compression.uncompressed,
-  preferredSymmetricAlgorithm: openpgp.enums.symmetric.aes256,
+  // RFC 4880 ids: openpgp.js is loaded only when first used, so its enums are not at hand here.
+  preferredCompressionAlgorithm: 0 satisfies openpgp.enums.compression.uncompressed,
+  preferredSymmetricAlgorithm: 9 satisfies openpgp.enums.symmetric.aes256,
 };
 
 /**
@@ -20,6 +22,6 @@ export const BASE_CONFIG: openpgp.PartialConfig = {
  */
 export async function seipdV1SessionKey(recipients: openpgp.PublicKey[]): Promise<openpgp.SessionKey> {
   if (recipients.length === 0) throw new Error("cannot encrypt: no recipient keys given");
-  const { data, algorithm } = await openpgp.generateSessionKey({ encryptionKeys: recipients, config: BASE_CONFIG });
+  const { data, algorithm } = await (await openpgpLibrary()).generateSessionKey({ encryptionKeys: recipients, config: BASE_CONFIG });
   return { data, algorithm };
 }

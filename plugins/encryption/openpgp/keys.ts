@@ -1,4 +1,5 @@
-import * as openpgp from "openpgp";
+import type * as openpgp from "openpgp";
+import { openpgpLibrary } from "./library.js";
 import { BASE_CONFIG } from "./config.js";
 import { lockedKeyError } from "./errors.js";
 import { fingerprintOf, messageOf } from "./fingerprint.js";
@@ -30,12 +31,13 @@ function describeNonKey(text: string): string {
  * reduced to its public part. Every key must currently be able to encrypt.
  */
 export async function readPublicKeys(armoredTexts: string[]): Promise<openpgp.PublicKey[]> {
+  const pgp = await openpgpLibrary();
   const result: openpgp.PublicKey[] = [];
   for (const [index, text] of armoredTexts.entries()) {
     const label = `recipient key #${index + 1}`;
     let keys: openpgp.Key[];
     try {
-      keys = await openpgp.readKeys({ armoredKeys: text, config: BASE_CONFIG });
+      keys = await pgp.readKeys({ armoredKeys: text, config: BASE_CONFIG });
     } catch (error) {
       throw new Error(`${label} is not an OpenPGP key: ${describeNonKey(text)} (${messageOf(error)})`, {
         cause: error,
@@ -44,7 +46,7 @@ export async function readPublicKeys(armoredTexts: string[]): Promise<openpgp.Pu
     for (const key of keys) {
       const publicKey = key.isPrivate() ? key.toPublic() : key;
       try {
-        await publicKey.getEncryptionKey(undefined, new Date(), undefined, { ...openpgp.config, ...BASE_CONFIG });
+        await publicKey.getEncryptionKey(undefined, new Date(), undefined, { ...pgp.config, ...BASE_CONFIG });
       } catch (error) {
         throw new Error(
           `${label} (${fingerprintOf(publicKey)}) cannot be used for encryption: ${messageOf(error)}`,
@@ -62,9 +64,10 @@ export async function readDecryptionKey(
   armoredPrivate: string,
   passphrase?: string,
 ): Promise<openpgp.PrivateKey> {
+  const pgp = await openpgpLibrary();
   let key: openpgp.PrivateKey;
   try {
-    key = await openpgp.readPrivateKey({ armoredKey: armoredPrivate, config: BASE_CONFIG });
+    key = await pgp.readPrivateKey({ armoredKey: armoredPrivate, config: BASE_CONFIG });
   } catch (error) {
     throw new Error(`not a private key: ${await describeNonPrivate(armoredPrivate)}`, { cause: error });
   }
@@ -73,7 +76,7 @@ export async function readDecryptionKey(
     throw lockedKeyError(key);
   }
   try {
-    return await openpgp.decryptKey({ privateKey: key, passphrase, config: BASE_CONFIG });
+    return await pgp.decryptKey({ privateKey: key, passphrase, config: BASE_CONFIG });
   } catch (error) {
     if (/incorrect key passphrase/i.test(messageOf(error))) {
       throw new Error(`wrong passphrase for key ${fingerprintOf(key)}`, { cause: error });
@@ -84,7 +87,7 @@ export async function readDecryptionKey(
 
 async function describeNonPrivate(text: string): Promise<string> {
   try {
-    const key = await openpgp.readKey({ armoredKey: text, config: BASE_CONFIG });
+    const key = await (await openpgpLibrary()).readKey({ armoredKey: text, config: BASE_CONFIG });
     return `this is the public key ${fingerprintOf(key)}; decryption needs the secret key (gpg --export-secret-keys --armor)`;
   } catch {
     return describeNonKey(text);
@@ -101,7 +104,7 @@ export async function generateBackupKeyPair(options: BackupKeyPairOptions): Prom
   if (options.name.trim() === "") throw new Error("backup key needs a non-empty name");
   const userID: openpgp.UserID = { name: options.name };
   if (options.email !== undefined && options.email !== "") userID.email = options.email;
-  const { privateKey, publicKey } = await openpgp.generateKey({
+  const { privateKey, publicKey } = await (await openpgpLibrary()).generateKey({
     type: "ecc",
     curve: "curve25519Legacy",
     userIDs: [userID],

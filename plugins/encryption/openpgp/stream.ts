@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import type { ReadableStream } from "node:stream/web";
-import * as openpgp from "openpgp";
+import type * as openpgp from "openpgp";
+import { openpgpLibrary } from "./library.js";
 import { BASE_CONFIG, seipdV1SessionKey } from "./config.js";
 import { assertCanDecrypt, integrityError, lockedKeyError } from "./errors.js";
 import { assertSignedBy, ignoreSignatures } from "./signatures.js";
@@ -20,9 +21,10 @@ const CHUNK_BYTES = 256 * 1024;
 export async function encryptStream(input: Input, recipients: openpgp.PublicKey[], signingKey?: openpgp.PrivateKey): Promise<Readable> {
   if (signingKey && !signingKey.isDecrypted()) throw lockedKeyError(signingKey);
   const sessionKey = await seipdV1SessionKey(recipients);
+  const pgp = await openpgpLibrary();
   try {
-    const message = await openpgp.createMessage({ binary: toWebStream(input, CHUNK_BYTES), format: "binary" });
-    const encrypted = await openpgp.encrypt({
+    const message = await pgp.createMessage({ binary: toWebStream(input, CHUNK_BYTES), format: "binary" });
+    const encrypted = await pgp.encrypt({
       message,
       encryptionKeys: recipients,
       ...(signingKey ? { signingKeys: signingKey } : {}),
@@ -50,25 +52,8 @@ export async function encryptStream(input: Input, recipients: openpgp.PublicKey[
  * Wrong key, locked key and an unreadable header reject the promise.
  */
 export async function decryptStream(input: Input, key: openpgp.PrivateKey): Promise<Readable> {
-  try {
-    const message = await openpgp
-      .readMessage({ binaryMessage: toWebStream(input, CHUNK_BYTES), config: BASE_CONFIG })
-      .catch((error: unknown) => Promise.reject(mapDecryptError(error)));
-    assertCanDecrypt(message, key);
-    const { data, signatures } = await openpgp
-      .decrypt({
-        message,
-        decryptionKeys: key,
-        format: "binary",
-        config: { ...BASE_CONFIG, allowUnauthenticatedStream: true },
-      })
-      .catch((error: unknown) => Promise.reject(mapDecryptError(error)));
-    ignoreSignatures(signatures);
-    return toNodeReadable(data as ReadableStream<Uint8Array>, mapDecryptError);
-  } catch (error) {
-    abandon(input);
-    throw error;
-  }
+  const { data } = await openStreamed(input, key);
+  return toNodeReadable(data, mapDecryptError);
 }
 
 /**
@@ -85,12 +70,28 @@ export async function decryptVerifiedStream(
   mapError: (error: Error) => Error = (error) => error,
 ): Promise<Readable> {
   if (verifyWith?.length === 0) throw new Error("signature check impossible: no verification keys given");
+  const { data, signatures } = await openStreamed(input, key, verifyWith);
+  const signatureErrors = new WeakSet<object>();
+  const checkSignatures = verifyWith
+    ? () => assertSignedBy(signatures, verifyWith).catch((error: Error) => { signatureErrors.add(error); throw error; })
+    : undefined;
+  return toNodeReadable(data, (error) => mapError(signatureErrors.has(error as object) ? (error as Error) : mapDecryptError(error)), checkSignatures);
+}
+
+/**
+ * The message read and its decryption started, plaintext released before the MDC is checked
+ * (the callers' contracts say when that is safe). Its signatures settle only at the end of the
+ * data: they are never left to reject unhandled meanwhile. Wrong key, locked key and an
+ * unreadable header reject; `input` is then released.
+ */
+async function openStreamed(input: Input, key: openpgp.PrivateKey, verifyWith?: openpgp.PublicKey[]): Promise<{ data: ReadableStream<Uint8Array>; signatures: openpgp.DecryptMessageResult["signatures"] }> {
   try {
-    const message = await openpgp
+    const pgp = await openpgpLibrary();
+    const message = await pgp
       .readMessage({ binaryMessage: toWebStream(input, CHUNK_BYTES), config: BASE_CONFIG })
       .catch((error: unknown) => Promise.reject(mapDecryptError(error)));
     assertCanDecrypt(message, key);
-    const { data, signatures } = await openpgp
+    const { data, signatures } = await pgp
       .decrypt({
         message,
         decryptionKeys: key,
@@ -99,13 +100,8 @@ export async function decryptVerifiedStream(
         config: { ...BASE_CONFIG, allowUnauthenticatedStream: true },
       })
       .catch((error: unknown) => Promise.reject(mapDecryptError(error)));
-    // Settled only at the end of the data: never left to reject unhandled meanwhile.
     ignoreSignatures(signatures);
-    const signatureErrors = new WeakSet<object>();
-    const checkSignatures = verifyWith
-      ? () => assertSignedBy(signatures, verifyWith).catch((error: Error) => { signatureErrors.add(error); throw error; })
-      : undefined;
-    return toNodeReadable(data as ReadableStream<Uint8Array>, (error) => mapError(signatureErrors.has(error as object) ? (error as Error) : mapDecryptError(error)), checkSignatures);
+    return { data: data as ReadableStream<Uint8Array>, signatures };
   } catch (error) {
     abandon(input);
     throw error;
