@@ -43,6 +43,14 @@ export async function must(ws: Workspace, args: string[], env: Record<string, st
   return result;
 }
 
+/**
+ * Mount points of this kind (cryptkeep-davfs-*, cryptkeep-reverse-*...) under `dir`. Only this
+ * workspace's: test files running at the same time mount their own.
+ */
+export async function mountsOf(kind: string, dir: string): Promise<string[]> {
+  return (await mountsUnder(dir)).filter((point) => point.includes(`/cryptkeep-${kind}-`));
+}
+
 /** Mount points under a folder (nothing may be left mounted after a command). */
 export async function mountsUnder(dir: string): Promise<string[]> {
   const text = await readFile("/proc/self/mountinfo", "utf8");
