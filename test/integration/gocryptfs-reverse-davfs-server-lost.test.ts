@@ -9,6 +9,8 @@ serverLostStory("davfs", "davfs (Apache mod_dav)", /the connection to WebDAV htt
   return {
     target: `{ davfs: { url: ${JSON.stringify(dav.url)}, user: ${JSON.stringify(dav.user)}, password: { env: "CK_DAV_PASSWORD" } } }`,
     planShowsTimeouts: /mount http:\S+ with davfs2 under \S+, giving up on the server after 10 s to connect or 20 s without an answer/,
+    // 10 s to connect or 20 s without an answer for the request in flight, then the unmount.
+    giveUpWithinMs: 45_000,
     env: { CK_DAV_PASSWORD: dav.password },
     bytesOnServer: async () => {
       const files = join(dav.dataDir, "files");

@@ -11,6 +11,8 @@ export interface LosableServer {
   target: string;
   /** What `cryptkeep plan` must say about how soon the mount gives up on a server that is gone. */
   planShowsTimeouts: RegExp;
+  /** A cron job must not hang: the run must end this soon after its server is gone (derived from the timeouts the plan shows). */
+  giveUpWithinMs: number;
   /** Secrets the target option reads from the environment. */
   env: Record<string, string>;
   /** Bytes the server itself holds under the job's files/ folder (read on the server, not through a mount). */
@@ -33,8 +35,6 @@ const BIG_FILE_BYTES = 2 * 1024 * 1024;
 const bigName = (i: number) => `big-${String(i).padStart(2, "0")}.bin`;
 /** The server is killed once this much of the run's new data has reached it: the run is surely inside rsync. */
 const KILL_AFTER_BYTES = 4 * BIG_FILE_BYTES;
-/** A cron job must not hang: the run must end this soon after its server is gone. */
-const GIVE_UP_WITHIN_MS = 45_000;
 /** Memory of the run's processes (cryptkeep, rsync, gocryptfs, the mount's daemon) while its server is gone. */
 const MAX_RSS_KIB = 600 * 1024;
 
@@ -60,7 +60,7 @@ async function waitFor(what: string, ready: () => Promise<boolean>, timeoutMs: n
 /**
  * gocryptfsReverse with its target on a mounted server (davfs, s3fs) whose server is killed while
  * rsync writes to it: one CONNECTION_LOST error naming the server, a non-zero exit within
- * GIVE_UP_WITHIN_MS, bounded memory, nothing left mounted, no snapshot that looks complete;
+ * the server's giveUpWithinMs, bounded memory, nothing left mounted, no snapshot that looks complete;
  * with the server back, the next backup completes and verify passes.
  */
 export function serverLostStory(kind: "davfs" | "s3fs", name: string, where: RegExp, start: () => Promise<LosableServer>): void {
@@ -118,12 +118,12 @@ export function serverLostStory(kind: "davfs" | "s3fs", name: string, where: Reg
         await server.kill();
         const killedAt = Date.now();
         // A run that hangs is stopped (Ctrl-C's way, so it unmounts) well before the test's own timeout.
-        const hung = setTimeout(() => child.kill("SIGTERM"), GIVE_UP_WITHIN_MS + 30_000);
+        const hung = setTimeout(() => child.kill("SIGTERM"), server.giveUpWithinMs + 30_000);
         const result = await child.finally(() => clearTimeout(hung));
         const took = Date.now() - killedAt;
         const stderr = String(result.stderr);
         expect(result.exitCode, stderr).toBe(1);
-        expect(took, stderr).toBeLessThan(GIVE_UP_WITHIN_MS);
+        expect(took, stderr).toBeLessThan(server.giveUpWithinMs);
         const job = json<{ jobs: { state: string; error: { code: string; message: string; hint: string } }[] }>({ exitCode: 1, stdout: String(result.stdout), stderr }).jobs[0]!;
         expect(job.error.code, stderr).toBe("CONNECTION_LOST");
         expect(job.error.message).toMatch(where);
