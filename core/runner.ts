@@ -72,10 +72,13 @@ export class Runner {
   /** Starts a command whose stdout is consumed as a stream (tar's archive, for instance). */
   stream(spec: CommandSpec): StreamingCommand {
     const child = this.start(spec, "pipe", true);
+    return this.streaming(child, this.finish(spec, child), (signal) => child.kill(signal ?? "SIGTERM"));
+  }
+
+  private streaming(child: ResultPromise, done: Promise<CommandResult>, kill: (signal?: NodeJS.Signals) => void): StreamingCommand {
     // execa resumes an unread stdout when not buffering, which drops data read later: own it at once.
     const stdout = (child.stdout as Readable).pipe(new PassThrough({ highWaterMark: 1 << 20 }));
     const stderr = child.stderr as Readable;
-    const done = this.finish(spec, child);
     // The failure also rejects `done`: a caller that never reads stdout (tar --extract) must not crash on it.
     stdout.on("error", () => undefined);
     done.catch((error: Error) => stdout.destroy(error));
@@ -84,10 +87,42 @@ export class Runner {
     this.signal?.addEventListener("abort", discard, { once: true });
     const forget = () => this.signal?.removeEventListener("abort", discard);
     done.then(forget, forget);
-    return { stdout, stderr, done, kill: (signal) => { child.kill(signal ?? "SIGTERM"); discard(); } };
+    return { stdout, stderr, done, kill: (signal) => { kill(signal); discard(); } };
   }
 
-  private start(spec: CommandSpec, stdout: "pipe", streaming = false): ResultPromise {
+  /**
+   * Starts commands joined like a shell's `a | b`: each one's stdout is the next one's stdin by
+   * descriptor, so the bytes between them never pass through node. The first reads its `input`;
+   * the last one's stdout is returned. A failure of any of them fails the whole, and stops the others.
+   */
+  pipe(specs: readonly CommandSpec[]): StreamingCommand {
+    if (specs.length === 1) return this.stream(specs[0]!);
+    const children: ResultPromise[] = [];
+    // Started from the last, so that each one's stdin exists when the one before it starts.
+    for (let i = specs.length - 1; i >= 0; i--) {
+      const next = children[0];
+      const child = this.start(specs[i]!, next ? (next.stdin as Writable) : "pipe", true, i > 0 ? "pipe" : undefined);
+      // Only the writer may keep the pipe's write end open, or the reader never sees its end.
+      if (next) (next.stdin as Writable).destroy();
+      children.unshift(child);
+    }
+    const killAll = (signal?: NodeJS.Signals) => children.forEach((child) => child.kill(signal ?? "SIGTERM"));
+    const failures: unknown[] = [];
+    const outcomes = children.map((child, i) => this.finish(specs[i]!, child).catch((error: unknown) => {
+      failures.push(error);
+      killAll();
+      throw error;
+    }));
+    // The cause is the first command that failed on its own: the others then die of a signal
+    // (the broken pipe, or the kill above).
+    const all = Promise.allSettled(outcomes).then((settled) => {
+      if (failures.length > 0) throw failures.find((error) => !isKilled(error)) ?? failures[0];
+      return (settled.at(-1) as PromiseFulfilledResult<CommandResult>).value;
+    });
+    return this.streaming(children.at(-1)!, all, killAll);
+  }
+
+  private start(spec: CommandSpec, stdout: "pipe" | Writable, streaming = false, stdin?: "pipe"): ResultPromise {
     const extra = (spec.secretFds ?? []).map(() => "pipe" as const);
     const input = spec.input instanceof Secret ? spec.input.revealBytes() : spec.input;
     const stdoutMode = spec.stdout === undefined || typeof spec.stdout !== "string" ? stdout : spec.stdout;
@@ -97,7 +132,7 @@ export class Runner {
       reject: false,
       stripFinalNewline: false,
       buffer: { stdout: !streaming && spec.stdout === undefined, stderr: true },
-      stdio: [input === undefined ? "ignore" : "pipe", stdoutMode, "pipe", ...extra],
+      stdio: [input === undefined ? stdin ?? "ignore" : "pipe", stdoutMode, "pipe", ...extra],
       maxBuffer: 64 * 1024 * 1024,
       cancelSignal: this.signal,
       forceKillAfterDelay: 5000,
@@ -139,6 +174,28 @@ function feed(stdin: Writable, input: string | Buffer | Readable): void {
   if (typeof input === "string" || Buffer.isBuffer(input)) stdin.end(input);
   else input.pipe(stdin);
 }
+
+/**
+ * The output of a command that transforms `input`, ending only once the command has exited
+ * successfully: a failure of the command (or of `input`, which kills it) is an error of the
+ * stream, so a consumer that stores it never takes a cut-short output for a complete one.
+ */
+export function outputOnceSucceeded(command: StreamingCommand, input?: Readable): Readable {
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  input?.once("error", (error) => {
+    out.destroy(error);
+    command.kill();
+  });
+  command.stdout.once("error", (error) => out.destroy(error));
+  command.stdout.pipe(out, { end: false });
+  command.stdout.once("end", () => {
+    command.done.then(() => out.end(), (error: Error) => out.destroy(error));
+  });
+  command.done.catch((error: Error) => out.destroy(error));
+  return out;
+}
+
+const isKilled = (error: unknown) => (error as { code?: string }).code === "COMMAND_KILLED";
 
 export function tail(text: string, lines = 12): string {
   return text.trimEnd().split("\n").slice(-lines).join("\n");

@@ -90,15 +90,17 @@ export async function runSession<T>(
       settings.log.debug(`run: ${formatCommand(spec, settings.tools)}`);
       return active().run(spec);
     },
-    stream: (spec: CommandSpec): StreamingCommand => {
+    stream: (spec: CommandSpec): StreamingCommand => ctx.pipe([spec]),
+    pipe: (specs: readonly CommandSpec[]): StreamingCommand => {
+      const text = specs.map((spec) => formatCommand(spec, settings.tools)).join(" | ");
       if (dryRun) {
-        plan.push({ kind: "command", text: formatCommand(spec, settings.tools) });
+        plan.push({ kind: "command", text });
         const empty = new PassThrough();
         empty.end();
         return { stdout: empty, stderr: new PassThrough().end() as PassThrough, done: Promise.resolve({ exitCode: 0, stdout: "", stderr: "" }), kill: () => undefined };
       }
-      settings.log.debug(`run: ${formatCommand(spec, settings.tools)}`);
-      return active().stream(spec);
+      settings.log.debug(`run: ${text}`);
+      return active().pipe(specs);
     },
     secret: (source: SecretSource, purpose: string) => {
       const key = JSON.stringify(source);

@@ -67,6 +67,8 @@ export interface RunContext {
   step(description: string): void;
   exec(spec: CommandSpec): Promise<CommandResult>;
   stream(spec: CommandSpec): StreamingCommand;
+  /** Commands joined like a shell's `a | b`, by descriptor: the first reads its `input`, the last's stdout is returned. */
+  pipe(specs: readonly CommandSpec[]): StreamingCommand;
   secret(source: SecretSource, purpose: string): Promise<Secret>;
   /** Resolves a path from the config relative to the config file's folder; expands ~. */
   resolvePath(path: string): string;
@@ -176,6 +178,12 @@ export interface Cipher {
   /** Suffix of encrypted objects, e.g. ".gpg". */
   readonly extension: string;
   encrypt(ctx: RunContext, data: Readable): Promise<Readable>;
+  /**
+   * The same encryption as a command from stdin to stdout, where the cipher is an external tool:
+   * the caller can then join it to the command before it (zstd) without node in between. Call
+   * `cleanup` once the command has ended. Optional.
+   */
+  encryptCommand?(ctx: RunContext): Promise<{ command: CommandSpec; cleanup(): Promise<void> }>;
   /** For small metadata; signed when the cipher is set up to sign. */
   encryptBytes(ctx: RunContext, data: Uint8Array): Promise<Uint8Array>;
   /** encryptBytes as a stream, for big metadata (the manifest of 50,000 files is over 10 MB): same format, signed likewise. */

@@ -8,9 +8,13 @@ export const TIME = "/usr/bin/time";
 /**
  * Runs one command under GNU time: wall-clock seconds and the peak resident set size of the
  * largest process of the run (for a pipeline or a tool with helpers, the biggest one; for
- * cryptkeep, the node process). `command`: { argv, env?, cwd?, input? }.
+ * cryptkeep, the node process), starting with nothing left to write back to disk. `command`:
+ * { argv, env?, cwd?, input? }.
  */
 export async function measure(command, scratch) {
+  // What the previous run left to write back (a restore's 1 GiB) must not slow the next one down:
+  // the first restore of a run had measured 13 s and the same restore right after another 40 s.
+  await new Promise((resolve) => spawn("sync", { stdio: "ignore" }).on("close", resolve).on("error", resolve));
   const out = join(scratch, `time-${process.pid}-${Date.now()}.txt`);
   const load = loadavg()[0];
   const child = spawn(TIME, ["-f", "%e %M %x", "-o", out, "--", ...command.argv], {

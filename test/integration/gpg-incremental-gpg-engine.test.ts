@@ -30,10 +30,13 @@ describe("gpgIncremental with encryptWith: \"gpg\" (volumes encrypted by the Gnu
     expect(await gpgHomesLeft()).toEqual(before);
   });
 
-  it("plan says gpg encrypts the volumes, and doctor requires gpg", async () => {
-    const ws = await workspace({ extra: "encryptWith: \"gpg\"," });
-    expect((await ok(ws, ["plan", "documents"])).stdout).toContain("gpg for volumes, openpgp.js for manifests");
-    expect((await ok(ws, ["doctor", "documents"])).stdout).toMatch(/gpg.*encrypts the volumes of backups/);
+  it("plan shows zstd piped into gpg, and doctor requires gpg", async () => {
+    const ws = await workspace({ compression: "zstd", extra: "encryptWith: \"gpg\"," });
+    const plan = (await ok(ws, ["plan", "documents"])).stdout;
+    expect(plan).toContain("gpg for volumes, openpgp.js for manifests");
+    // zstd and gpg joined by a pipe, as a shell would: the compressed bytes do not pass through cryptkeep.
+    expect(plan).toMatch(/\$ zstd -q -c -\d+ -T0 - \| gpg --homedir \S+cryptkeep-gpg-\S+ .*--recipient-file \S+backup\.pub\.asc --encrypt\n/);
+    expect((await ok(ws, ["doctor", "documents"])).stdout).toMatch(/gpg.*encrypts and decrypts the volumes of backups/);
   });
 
   it("a gpg that fails (here one that exits 1) fails the backup naming the command, and leaves no volume and no gpg home", async () => {

@@ -1,9 +1,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough, type Readable } from "node:stream";
+import { Readable } from "node:stream";
+import type * as openpgp from "openpgp";
 import { PREFIX } from "../../../core/paths.js";
+import { outputOnceSucceeded, type CommandSpec } from "../../../core/runner.js";
 import type { RunContext } from "../../../core/types.js";
+import { readSessionKey } from "./session-key.js";
 
 /**
  * The gpg command that encrypts stdin to the recipients' public key files. `--recipient-file`
@@ -18,25 +21,37 @@ export function gpgEncryptArgs(home: string, recipientFiles: string[]): string[]
   ];
 }
 
+/** The gpg command that encrypts stdin to stdout, in a throwaway home that `cleanup` removes. */
+export async function gpgEncryptCommand(recipientFiles: string[]): Promise<{ command: CommandSpec; cleanup(): Promise<void> }> {
+  const home = await mkdtemp(join(tmpdir(), `${PREFIX}gpg-`));
+  return { command: { tool: "gpg", args: gpgEncryptArgs(home, recipientFiles) }, cleanup: () => rm(home, { recursive: true, force: true }) };
+}
+
 /**
  * Encrypts `input` with the gpg binary: about half the CPU per byte of openpgp.js, in its own
  * process (so on another core). The returned stream ends only after gpg exited successfully; a
  * failure of gpg or of `input` is an error of the returned stream.
  */
 export async function gpgEncryptStream(ctx: RunContext, input: Readable, recipientFiles: string[]): Promise<Readable> {
+  const { command, cleanup: removeHome } = await gpgEncryptCommand(recipientFiles);
+  const gpg = ctx.stream({ ...command, input });
+  gpg.done.finally(() => void removeHome()).catch(() => undefined);
+  return outputOnceSucceeded(gpg, input);
+}
+
+/**
+ * Decrypts `input` with the gpg binary at C speed, in its own process. The private key never
+ * leaves this process: openpgp.js decrypts the message's session key from its head, in memory,
+ * and gpg reads that session key from fd 3 (no keyring holds a secret; its throwaway home is
+ * removed). The returned stream ends only after gpg exited successfully, that is after the
+ * message's integrity check (MDC) passed.
+ */
+export async function gpgDecryptStream(ctx: RunContext, input: Readable, key: openpgp.PrivateKey): Promise<Readable> {
+  const { sessionKey, message } = await readSessionKey(input as AsyncIterable<Uint8Array>, key);
   const home = await mkdtemp(join(tmpdir(), `${PREFIX}gpg-`));
-  const removeHome = () => rm(home, { recursive: true, force: true });
-  const gpg = ctx.stream({ tool: "gpg", args: gpgEncryptArgs(home, recipientFiles), input });
-  const out = new PassThrough({ highWaterMark: 1 << 20 });
-  input.once("error", (error) => {
-    out.destroy(error);
-    gpg.kill();
-  });
-  gpg.stdout.once("error", (error) => out.destroy(error));
-  gpg.stdout.pipe(out, { end: false });
-  gpg.stdout.once("end", () => {
-    gpg.done.then(() => out.end(), (error: Error) => out.destroy(error));
-  });
-  gpg.done.catch((error: Error) => out.destroy(error)).finally(() => void removeHome());
-  return out;
+  const source = Readable.from(message, { objectMode: false });
+  const args = ["--homedir", home, "--batch", "--no-tty", "--quiet", "--no-options", "--override-session-key-fd", "3", "--decrypt"];
+  const gpg = ctx.stream({ tool: "gpg", args, input: source, secretFds: [sessionKey] });
+  gpg.done.finally(() => rm(home, { recursive: true, force: true })).catch(() => undefined);
+  return outputOnceSucceeded(gpg, source);
 }

@@ -11,7 +11,7 @@ import { shellQuote } from "../../../core/runner.js";
 import { readDecryptionKey, readPublicKeys } from "./keys.js";
 import { decryptStream, decryptVerifiedStream, encryptStream } from "./stream.js";
 import { decryptBytes, encryptBytes } from "./bytes.js";
-import { gpgEncryptStream } from "./gpg-engine.js";
+import { gpgDecryptStream, gpgEncryptCommand, gpgEncryptStream } from "./gpg-engine.js";
 import { gpgDecryptCommand } from "./gpg-decrypt.js";
 
 const PLUGIN_NAME = "encryption:openpgp";
@@ -102,13 +102,19 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
 
   const privateKeyFile = options.identity && "file" in options.identity.key ? engine.resolvePath(options.identity.key.file) : undefined;
   const cipher: Cipher = {
-    description: `OpenPGP (${options.encryptWith === "gpg" ? "gpg for volumes, openpgp.js for manifests" : "openpgp.js"}) to ${recipientFiles.length} recipient key${recipientFiles.length > 1 ? "s" : ""}: ${recipientFiles.join(", ")}`,
+    description: `OpenPGP (${options.encryptWith === "gpg" ? "gpg for volumes, openpgp.js for manifests and session keys" : "openpgp.js"}) to ${recipientFiles.length} recipient key${recipientFiles.length > 1 ? "s" : ""}: ${recipientFiles.join(", ")}`,
     extension: ".gpg",
     async encrypt(ctx, data: Readable) {
       // Both read the key files, so a bad recipient file is reported the same way.
       const keys = await recipients();
       return options.encryptWith === "gpg" ? gpgEncryptStream(ctx, data, recipientFiles) : encryptStream(data, keys);
     },
+    ...(options.encryptWith === "gpg" && {
+      async encryptCommand() {
+        await recipients();
+        return gpgEncryptCommand(recipientFiles);
+      },
+    }),
     async encryptBytes(ctx, data: Uint8Array) {
       return encryptBytes(data, await recipients(), await signingKey(ctx));
     },
@@ -117,7 +123,7 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
     },
     async decrypt(ctx, data) {
       const key = await identity(ctx);
-      return decryptStream(data, key).catch((error: unknown) => {
+      return (options.encryptWith === "gpg" ? gpgDecryptStream(ctx, data, key) : decryptStream(data, key)).catch((error: unknown) => {
         throw decryptError(error);
       });
     },
@@ -156,7 +162,7 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
 
   engine.hooks.requirements.tap(PLUGIN_NAME, (list) => {
     const byBackups = options.encryptWith === "gpg";
-    const purpose = byBackups ? "encrypts the volumes of backups (encryptWith: \"gpg\"); restore without cryptkeep (recipe)" : "restore without cryptkeep (recipe); not used by backups";
+    const purpose = byBackups ? "encrypts and decrypts the volumes of backups (encryptWith: \"gpg\"); restore without cryptkeep (recipe)" : "restore without cryptkeep (recipe); not used by backups";
     list.push({ tool: "gpg", purpose, versionArgs: ["--version"], versionPattern: /gpg \(GnuPG\) (\d+\.\d+(?:\.\d+)?)/, minVersion: "2.2", optional: !byBackups });
   });
 

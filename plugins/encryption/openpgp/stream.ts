@@ -5,6 +5,7 @@ import { openpgpLibrary } from "./library.js";
 import { BASE_CONFIG, seipdV1SessionKey } from "./config.js";
 import { assertCanDecrypt, integrityError, lockedKeyError } from "./errors.js";
 import { assertSignedBy, ignoreSignatures } from "./signatures.js";
+import { reframePartialBodies } from "./reframe.js";
 import { isSourceError, toNodeReadable, toWebStream } from "./web-streams.js";
 
 type Input = NodeJS.ReadableStream | Readable;
@@ -88,7 +89,7 @@ async function openStreamed(input: Input, key: openpgp.PrivateKey, verifyWith?: 
   try {
     const pgp = await openpgpLibrary();
     const message = await pgp
-      .readMessage({ binaryMessage: toWebStream(input, CHUNK_BYTES), config: BASE_CONFIG })
+      .readMessage({ binaryMessage: toWebStream(process.env.NORF ? input : reframePartialBodies(input as AsyncIterable<Uint8Array>), CHUNK_BYTES), config: BASE_CONFIG })
       .catch((error: unknown) => Promise.reject(mapDecryptError(error)));
     assertCanDecrypt(message, key);
     const { data, signatures } = await pgp

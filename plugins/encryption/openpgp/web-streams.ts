@@ -17,9 +17,9 @@ function asSourceError(error: unknown): unknown {
  * Node Readable -> Web ReadableStream that pulls only when the consumer asks (highWaterMark 0),
  * so backpressure reaches the source. Each chunk handed on holds at least `chunkBytes` (except
  * the last): openpgp.js pays a fixed cost per chunk in every stage, and pipes deliver 64 KiB.
- * Cancelling the web stream destroys the Node stream.
+ * Cancelling the web stream destroys the Node stream (or returns the iterable's iterator).
  */
-export function toWebStream(input: NodeJS.ReadableStream | Readable, chunkBytes = 0): ReadableStream<Uint8Array> {
+export function toWebStream(input: NodeJS.ReadableStream | Readable | AsyncIterable<Uint8Array>, chunkBytes = 0): ReadableStream<Uint8Array> {
   const iterator = (input as AsyncIterable<unknown>)[Symbol.asyncIterator]();
   let ended = false;
   return new ReadableStream<Uint8Array>(

@@ -129,9 +129,16 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
     ctx.step(`archive the source with GNU tar (${parent ? `incremental against the .snar of ${parent.id}` : "full, new .snar"})`);
     ctx.stream({ tool: "tar", args, env: { LC_ALL: "C" } });
     ctx.step(`split the archive into volumes of ${deps.options.volumeSize} tar bytes`);
-    if (deps.options.compression === "zstd") ctx.stream(compressCommand(deps.options.compressionLevel));
-    if (deps.options.compression === "gzip") ctx.step("compress each volume with gzip (in process)");
-    ctx.step(`encrypt each volume with ${deps.cipher.description}`);
+    const encrypter = deps.options.compression === "zstd" ? await deps.cipher.encryptCommand?.(ctx) : undefined;
+    if (encrypter) {
+      ctx.step(`compress and encrypt each volume with ${deps.cipher.description}, the two joined by a pipe:`);
+      ctx.pipe([compressCommand(deps.options.compressionLevel), encrypter.command]);
+      await encrypter.cleanup();
+    } else {
+      if (deps.options.compression === "zstd") ctx.stream(compressCommand(deps.options.compressionLevel));
+      if (deps.options.compression === "gzip") ctx.step("compress each volume with gzip (in process)");
+      ctx.step(`encrypt each volume with ${deps.cipher.description}`);
+    }
     ctx.step(`store each volume in ${deps.store.description} under a temporary name, renamed when complete`);
     ctx.step(`store the encrypted .snar, the plaintext index and last the encrypted manifest (snapshot ${id})`);
     ctx.step(`keep the new .snar and manifest in the local cache ${deps.cache.dir}`);

@@ -2,8 +2,9 @@ import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { PassThrough, Transform, type Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { outputOnceSucceeded } from "../../../core/runner.js";
 import type { Cipher, RunContext, Store } from "../../../core/types.js";
-import { compress, compressionExt, type Compression } from "./compression.js";
+import { compress, compressCommand, compressionExt, type Compression } from "./compression.js";
 import { volumeName } from "./layout.js";
 import type { VolumeRecord } from "./manifest.js";
 
@@ -71,7 +72,19 @@ export async function writeVolumes(ctx: RunContext, tar: Readable, settings: Vol
 }
 
 async function storeVolume(ctx: RunContext, settings: VolumeWriterSettings, input: Readable, name: string): Promise<{ size: number; sha256: string }> {
-  return storeHashed(ctx, settings.store, name, await settings.cipher.encrypt(ctx, compress(ctx, input, settings.compression, settings.compressionLevel)));
+  const encrypter = settings.compression === "zstd" ? await settings.cipher.encryptCommand?.(ctx) : undefined;
+  if (!encrypter) return storeHashed(ctx, settings.store, name, await settings.cipher.encrypt(ctx, compress(ctx, input, settings.compression, settings.compressionLevel)));
+  // zstd | gpg by descriptor: the compressed bytes do not pass through node.
+  const joined = ctx.pipe([{ ...compressCommand(settings.compressionLevel), input }, encrypter.command]);
+  try {
+    return await storeHashed(ctx, settings.store, name, outputOnceSucceeded(joined, input));
+  } catch (error) {
+    joined.kill();
+    throw error;
+  } finally {
+    await joined.done.catch(() => undefined);
+    await encrypter.cleanup();
+  }
 }
 
 /** Stores an encrypted stream under `name`; the stored size and SHA-256 of what was stored. */
