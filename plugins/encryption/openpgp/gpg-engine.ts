@@ -48,7 +48,10 @@ export async function gpgEncryptStream(ctx: RunContext, input: Readable, recipie
  */
 export async function gpgDecryptStream(ctx: RunContext, input: Readable, key: openpgp.PrivateKey): Promise<Readable> {
   const { sessionKey, message } = await readSessionKey(input as AsyncIterable<Uint8Array>, key);
-  const home = await mkdtemp(join(tmpdir(), `${PREFIX}gpg-`));
+  const home = await mkdtemp(join(tmpdir(), `${PREFIX}gpg-`)).catch(async (error: unknown) => {
+    await message.return(undefined);
+    throw error;
+  });
   const source = Readable.from(message, { objectMode: false });
   const args = ["--homedir", home, "--batch", "--no-tty", "--quiet", "--no-options", "--override-session-key-fd", "3", "--decrypt"];
   const gpg = ctx.stream({ tool: "gpg", args, input: source, secretFds: [sessionKey] });

@@ -179,7 +179,9 @@ export interface Checksums { tool: ChecksumTool; sums: Map<string, string> }
 export function checksumScript(dir: string, skip: string[], tool: ChecksumTool | "best"): string {
   const prune = skip.map((name) => `-path ${shellQuote(`./${name}`)} -prune -o `).join("");
   const pick = tool === "best" ? "if command -v b2sum >/dev/null 2>&1; then S=b2sum; else S=sha256sum; fi; " : `S=${tool}; `;
-  return `${pick}echo "# $S" && cd ${shellQuote(dir)} && find . ${prune}-type f -print0 | LC_ALL=C sort -z | xargs -0 -r "$S" --`;
+  // In find's (directory) order, not sorted: through gocryptfs's reverse view a sorted walk took
+  // 40-50 s where directory order took 28 s (50,000 files); the sums are compared by name anyway.
+  return `${pick}echo "# $S" && cd ${shellQuote(dir)} && find . ${prune}-type f -print0 | xargs -0 -r "$S" --`;
 }
 
 /** Reads that output; names with a newline or backslash come escaped and prefixed with "\". */
