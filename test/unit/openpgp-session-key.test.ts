@@ -39,7 +39,7 @@ afterAll(async () => {
 async function gpgEncrypted(plaintext: Buffer): Promise<Buffer> {
   const home = await mkdtemp(join(dir, "gpg-"));
   const args = ["--homedir", home, "--batch", "--quiet", "--trust-model", "always", "--compress-algo", "none", "--recipient-file", publicFile, "--encrypt"];
-  return Buffer.from((await execa("gpg", args, { input: Readable.from([plaintext]), encoding: "buffer" })).stdout);
+  return Buffer.from((await execa("gpg", args, { input: Readable.from([plaintext]), encoding: "buffer", stripFinalNewline: false })).stdout);
 }
 
 const sha = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
