@@ -64,6 +64,20 @@ describe("gpgIncremental over s3fs: nothing left mounted", () => {
     expect(names.filter((n) => n.endsWith(".gpg")).length).toBeGreaterThan(2);
     expect(await readFile("/proc/self/mountinfo", "utf8")).not.toMatch(/cryptkeep-s3fs-/);
   });
+
+  it("a wrong secret is refused before anything is mounted, by backup and by doctor, and never printed", async () => {
+    const target = `{ s3fs: { bucket: "mounted", endpoint: ${JSON.stringify(rgw.endpoint)}, forcePathStyle: true, accessKeyId: { env: "CK_S3_KEY" }, secretAccessKey: { env: "CK_S3_SECRET" } } }`;
+    const ws = await workspace({ target, env: keys() });
+    const wrong = { ...keys(), CK_S3_SECRET: "not-the-secret" };
+    const backup = await cli(ws, ["backup", "documents"], wrong);
+    expect(backup.exitCode).toBe(1);
+    expect(backup.stderr).toMatch(/s3:\/\/mounted at http:\/\/127\.0\.0\.1:\d+: the server refused the credentials \(SignatureDoesNotMatch\)/);
+    expect(backup.stderr).not.toContain("not-the-secret");
+    const doctor = await cli(ws, ["doctor", "documents"], wrong);
+    expect(doctor.exitCode).toBe(1);
+    expect(doctor.stdout).toMatch(/FAIL s3 bucket: .*refused the credentials/);
+    expect(await readFile("/proc/self/mountinfo", "utf8")).not.toMatch(/cryptkeep-s3fs-/);
+  });
 });
 
 // Last: it takes the gateway away.
