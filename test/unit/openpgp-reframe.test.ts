@@ -7,6 +7,7 @@ import { buffer } from "node:stream/consumers";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decryptStream, generateBackupKeyPair, readDecryptionKey } from "../../plugins/encryption/openpgp/index.js";
+import { gpgEncryptArgs } from "../../plugins/encryption/openpgp/gpg-engine.js";
 import { reframePartialBodies } from "../../plugins/encryption/openpgp/reframe.js";
 
 const MiB = 1 << 20;
@@ -30,8 +31,7 @@ afterAll(async () => {
 
 /** What encryptWith "gpg" writes: gpg reading a pipe, so the message is in 8 KiB partial chunks. */
 async function gpgEncrypted(plaintext: Buffer): Promise<Buffer> {
-  const args = ["--homedir", home, "--batch", "--quiet", "--trust-model", "always", "--compress-algo", "none", "--recipient-file", publicFile, "--encrypt"];
-  return Buffer.from((await execa("gpg", args, { input: Readable.from([plaintext]), encoding: "buffer", stripFinalNewline: false })).stdout);
+  return Buffer.from((await execa("gpg", gpgEncryptArgs(home, [publicFile]), { input: Readable.from([plaintext]), encoding: "buffer", stripFinalNewline: false })).stdout);
 }
 
 async function reframed(message: Buffer, pieceBytes: number): Promise<Buffer> {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Runner, type CommandSpec } from "../../core/runner.js";
 import type { RunContext } from "../../core/types.js";
 import { encryptStream, generateBackupKeyPair, readDecryptionKey, readPublicKeys } from "../../plugins/encryption/openpgp/index.js";
-import { gpgDecryptStream } from "../../plugins/encryption/openpgp/gpg-engine.js";
+import { gpgDecryptStream, gpgEncryptArgs } from "../../plugins/encryption/openpgp/gpg-engine.js";
 import type * as openpgp from "openpgp";
 
 const MiB = 1 << 20;
@@ -38,8 +38,7 @@ afterAll(async () => {
 
 async function gpgEncrypted(plaintext: Buffer): Promise<Buffer> {
   const home = await mkdtemp(join(dir, "gpg-"));
-  const args = ["--homedir", home, "--batch", "--quiet", "--trust-model", "always", "--compress-algo", "none", "--recipient-file", publicFile, "--encrypt"];
-  return Buffer.from((await execa("gpg", args, { input: Readable.from([plaintext]), encoding: "buffer", stripFinalNewline: false })).stdout);
+  return Buffer.from((await execa("gpg", gpgEncryptArgs(home, [publicFile]), { input: Readable.from([plaintext]), encoding: "buffer", stripFinalNewline: false })).stdout);
 }
 
 const sha = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");

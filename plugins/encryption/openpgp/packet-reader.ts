@@ -6,8 +6,7 @@ export type Header = { size: number; length: number | "partial" };
 /** A new-format header (tag octet, then one of four length forms), or undefined if cut short. */
 export async function newFormatHeader(queue: ByteQueue): Promise<Header | undefined> {
   if (!(await queue.fill(2))) return undefined;
-  const first = queue.peek(1);
-  if (first >= 224 && first < 255) return { size: 2, length: "partial" };
+  if (isPartialLength(queue.peek(1))) return { size: 2, length: "partial" };
   const length = await bodyLength(queue, 1);
   return length && { size: 1 + length.size, length: length.value };
 }
@@ -20,6 +19,9 @@ export async function oldFormatHeader(queue: ByteQueue): Promise<Header | undefi
   for (let i = 1; i <= octets; i++) length = length * 256 + queue.peek(i);
   return { size: 1 + octets, length };
 }
+
+/** Whether a new-format length's first octet starts a partial body length (a chunk of 2^(octet & 0x1f) bytes). */
+export const isPartialLength = (octet: number) => octet >= 224 && octet < 255;
 
 /** A new-format definite length at `at`: its value and how many octets it took. */
 export async function bodyLength(queue: ByteQueue, at: number): Promise<{ value: number; size: number } | undefined> {
@@ -82,8 +84,9 @@ export class ByteQueue {
 
   /** `bytes` bytes (fewer if the source ends), read as they come. */
   async *takeChunks(bytes: number): AsyncGenerator<Uint8Array> {
-    while (bytes > 0 && (await this.fill(1))) {
-      const parts = this.splice(Math.min(bytes, this.buffered));
+    while (bytes > 0) {
+      const parts = await this.takeBuffered(bytes);
+      if (parts.length === 0) return;
       for (const part of parts) {
         bytes -= part.length;
         yield part;

@@ -1,4 +1,4 @@
-import { ByteQueue, bodyLength, packetHeader } from "./packet-reader.js";
+import { ByteQueue, bodyLength, isPartialLength, packetHeader } from "./packet-reader.js";
 
 /**
  * gpg writes a message read from a pipe as partial body chunks of 8 KiB, and openpgp.js pays a
@@ -55,7 +55,7 @@ async function* joinPartialBody(queue: ByteQueue): AsyncGenerator<Uint8Array> {
   for (;;) {
     if (!(await queue.fill(1))) break;
     const first = queue.peek(0);
-    const partial = first >= 224 && first < 255;
+    const partial = isPartialLength(first);
     const length = partial ? { value: 2 ** (first & 0x1f), size: 1 } : await bodyLength(queue, 0);
     if (!length) break;
     queue.take(length.size);
