@@ -106,6 +106,7 @@ const result = {
   mode: args.quick ? "quick" : "full", runs, machine, loadavgAtEnd: loadavg().map((l) => Math.round(l * 100) / 100), versions,
   datasets: datasets.map(({ name, title, suites, files, bytes }) => ({ name, title, suites, files: files.length, bytes })),
   rows, targets, unavailable, measurements,
+  elapsedSeconds: Math.round((Date.now() - started.getTime()) / 1000),
 };
 const out = join(root, "bench/results");
 await mkdir(out, { recursive: true });

@@ -58,6 +58,16 @@ export function summarize(measurements) {
   return rows;
 }
 
+/** How long the whole run took (datasets, set-up and every measurement); --quick promises under 3 minutes. */
+function runTime(result) {
+  const minutes = Math.floor(result.elapsedSeconds / 60);
+  const took = `${minutes} min ${result.elapsedSeconds % 60} s`;
+  if (result.mode !== "quick") return `The whole run took ${took}.`;
+  return `The whole run took ${took} (--quick's limit is 3 min: ${result.elapsedSeconds < QUICK_LIMIT_SECONDS ? "met" : "missed"}).`;
+}
+
+const QUICK_LIMIT_SECONDS = 180;
+
 /** The Markdown page of one run: machine, datasets, one table per dataset, targets. */
 export function markdown(result) {
   const { machine, datasets, rows, targets, unavailable } = result;
@@ -67,6 +77,7 @@ export function markdown(result) {
     `Command: \`${result.command}\` (${result.mode}, medians of ${result.runs} run${result.runs > 1 ? "s" : ""}, tools alternating).`,
     `Machine: ${machine.nproc} cores, ${machine.cpu}, ${machine.ramGiB} GiB RAM, ${machine.os ?? "?"}, Node ${machine.node}; ` +
       `load average ${machine.loadavgAtStart.join(" / ")} at start, ${result.loadavgAtEnd.join(" / ")} at the end (other work was running).`,
+    ...(result.elapsedSeconds === undefined ? [] : [runTime(result)]),
     "",
     "Ratio = cryptkeep's median time / the peer's (below 1: cryptkeep is faster). Peak = largest process's RSS.",
     "",

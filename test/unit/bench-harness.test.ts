@@ -131,4 +131,16 @@ describe("bench report", () => {
     expect(rows.find((r) => r.tool === "scp")).toMatchObject({ ratio: 1.25, mbPerSecond: 125 });
     expect(rows.find((r) => r.tool === "cryptkeep-sftp")).toMatchObject({ ratio: undefined, mbPerSecond: 100 });
   });
+
+  it("says how long the whole run took, and for --quick whether it kept under 3 minutes", () => {
+    const markdown = report.markdown as (result: object) => string;
+    const result = (mode: string, elapsedSeconds: number) => ({
+      date: "2026-11-24T06:16:24Z", command: "npm run bench -- --quick", mode, runs: 1, versions: {},
+      machine: { nproc: 2, cpu: "cpu", ramGiB: 8, os: "os", node: "v20", loadavgAtStart: [1] }, loadavgAtEnd: [1],
+      datasets: [], rows: [], targets: [], unavailable: {}, elapsedSeconds,
+    });
+    expect(markdown(result("quick", 135))).toContain("The whole run took 2 min 15 s (--quick's limit is 3 min: met).");
+    expect(markdown(result("quick", 181))).toContain("The whole run took 3 min 1 s (--quick's limit is 3 min: missed).");
+    expect(markdown(result("full", 1335))).toContain("The whole run took 22 min 15 s.\n");
+  });
 });
