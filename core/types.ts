@@ -179,6 +179,11 @@ export interface Cipher {
   readonly extension: string;
   encrypt(ctx: RunContext, data: Readable): Promise<Readable>;
   /**
+   * Loads what encrypting needs (a library, the recipients' keys) ahead of its first use, so a
+   * caller can overlap that with other work. Optional; a failure here shows again at first use.
+   */
+  prepare?(): Promise<void>;
+  /**
    * The same encryption as a command from stdin to stdout, where the cipher is an external tool:
    * the caller can then join it to the command before it (zstd) without node in between. Call
    * `cleanup` once the command has ended. Optional.

@@ -58,6 +58,21 @@ describe("gpgIncremental failures: keys, passphrases and secrets", () => {
     await expectRestores(ws, state, "out-identity-back");
   });
 
+  it("a recipient key file that is not an OpenPGP key: the backup fails naming the file and its fix, and adds no snapshot", async () => {
+    const before = await completeIds(ws);
+    await writeFile(join(ws.dir, "keys/not-a-key.asc"), "this is not a key\n");
+    await editConfig(ws, `recipients: ["./keys/backup.pub.asc"]`, `recipients: ["./keys/not-a-key.asc"]`);
+    try {
+      await writeFile(join(ws.source, "new.txt"), "added after the first backup\n");
+      const backup = await cli(ws, ["backup", "documents"]);
+      expectFailure(backup, 1, /keys\/not-a-key\.asc: /, "point 'recipients' at armored OpenPGP public keys");
+      expect(await completeIds(ws)).toEqual(before);
+    } finally {
+      await editConfig(ws, `recipients: ["./keys/not-a-key.asc"]`, `recipients: ["./keys/backup.pub.asc"]`);
+      await rm(join(ws.source, "new.txt"));
+    }
+  });
+
   it("a wrong passphrase: exit 1, says where the passphrase came from, and neither passphrase is ever printed", async () => {
     const wrong = { CK_PASSPHRASE: "wrong horse battery staple" };
     const outputs: CliResult[] = [];

@@ -104,6 +104,9 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
   const cipher: Cipher = {
     description: `OpenPGP (${options.encryptWith === "gpg" ? "gpg for volumes, openpgp.js for manifests and session keys" : "openpgp.js"}) to ${recipientFiles.length} recipient key${recipientFiles.length > 1 ? "s" : ""}: ${recipientFiles.join(", ")}`,
     extension: ".gpg",
+    async prepare() {
+      await recipients();
+    },
     async encrypt(ctx, data: Readable) {
       // Both read the key files, so a bad recipient file is reported the same way.
       const keys = await recipients();

@@ -149,6 +149,8 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
   const estimate = parent ? undefined : complete.at(-1)?.sourceBytes;
   ctx.progress.start(`backup ${ctx.job}`, estimate);
   const tar = ctx.stream({ tool: "tar", args, env: { LC_ALL: "C" }, okExitCodes: [1] });
+  // While tar walks the tree (node idles): loaded when the first volume opened, tar's output waited for it.
+  deps.cipher.prepare?.().catch(() => undefined);
   const indexer = new TarIndexer({ onMember: (member) => member.type === "file" && ctx.progress.update({ files: 1 }) });
   let bytesRead = 0;
   let volumes;
