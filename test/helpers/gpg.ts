@@ -3,6 +3,9 @@ import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Workspace , scratchDir } from "./cli.js";
 
+/** execa options for a command whose stdout is binary: execa strips a trailing newline by default, from bytes too (1 in 256 random payloads). */
+export const BINARY_OUTPUT = { encoding: "buffer", stripFinalNewline: false } as const;
+
 /**
  * Runs the printed `cryptkeep recipe` with the real gpg and tar only, in a throwaway GNUPGHOME
  * holding the imported private key; gpg reads the passphrase from a file as a script would

@@ -8,6 +8,7 @@ import { pipeline } from "node:stream/promises";
 import { execa } from "execa";
 import * as openpgp from "openpgp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BINARY_OUTPUT } from "../helpers/gpg.js";
 import {
   decryptBytes,
   decryptStream,
@@ -65,8 +66,7 @@ async function gnupgHome() {
   const gpg = (args: string[], input?: string) =>
     execa("gpg", ["--homedir", home, "--batch", "--no-tty", ...args], {
       input: input ?? "",
-      encoding: "buffer",
-      stripFinalNewline: false,
+      ...BINARY_OUTPUT,
     });
   const dispose = async () => {
     await execa("gpgconf", ["--homedir", home, "--kill", "gpg-agent"], { reject: false });

@@ -6,6 +6,7 @@ import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BINARY_OUTPUT } from "../helpers/gpg.js";
 import { decryptStream, generateBackupKeyPair, readDecryptionKey } from "../../plugins/encryption/openpgp/index.js";
 import { gpgEncryptArgs } from "../../plugins/encryption/openpgp/gpg-engine.js";
 import { reframePartialBodies } from "../../plugins/encryption/openpgp/reframe.js";
@@ -31,7 +32,7 @@ afterAll(async () => {
 
 /** What encryptWith "gpg" writes: gpg reading a pipe, so the message is in 8 KiB partial chunks. */
 async function gpgEncrypted(plaintext: Buffer): Promise<Buffer> {
-  return Buffer.from((await execa("gpg", gpgEncryptArgs(home, [publicFile]), { input: Readable.from([plaintext]), encoding: "buffer", stripFinalNewline: false })).stdout);
+  return Buffer.from((await execa("gpg", gpgEncryptArgs(home, [publicFile]), { input: Readable.from([plaintext]), ...BINARY_OUTPUT })).stdout);
 }
 
 async function reframed(message: Buffer, pieceBytes: number): Promise<Buffer> {
@@ -90,7 +91,7 @@ describe("re-framing gpg's partial body chunks for openpgp.js", () => {
     const originalBody = seipd[1].reduce<number>((sum, size) => sum + Number.parseInt(String(size), 10), 0);
     expect(body.reduce<number>((sum, size) => sum + Number.parseInt(String(size), 10), 0)).toBe(originalBody);
 
-    const gpg = await execa("gpg", ["--homedir", home, "--batch", "--quiet", "--decrypt"], { input: result, encoding: "buffer", stripFinalNewline: false });
+    const gpg = await execa("gpg", ["--homedir", home, "--batch", "--quiet", "--decrypt"], { input: result, ...BINARY_OUTPUT });
     expect(sha(gpg.stdout as unknown as Buffer)).toBe(sha(plaintext));
     const key = await readDecryptionKey(privateArmored);
     expect(sha(await buffer(await decryptStream(Readable.from([result]), key)))).toBe(sha(plaintext));
@@ -101,7 +102,7 @@ describe("re-framing gpg's partial body chunks for openpgp.js", () => {
       const original = await gpgEncrypted(randomBytes(size));
       const whole = await reframed(original, original.length);
       for (const piece of size <= 100 ? [1, 7] : [7919, 8192, 100_000]) expect(sha(await reframed(original, piece)), `plaintext ${size}, pieces of ${piece}`).toBe(sha(whole));
-      const gpg = await execa("gpg", ["--homedir", home, "--batch", "--quiet", "--decrypt"], { input: whole, encoding: "buffer", stripFinalNewline: false, reject: false });
+      const gpg = await execa("gpg", ["--homedir", home, "--batch", "--quiet", "--decrypt"], { input: whole, ...BINARY_OUTPUT, reject: false });
       expect(gpg.exitCode, String(gpg.stderr)).toBe(0);
       expect((gpg.stdout as unknown as Buffer).length).toBe(size);
     }

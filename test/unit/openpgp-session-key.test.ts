@@ -6,6 +6,7 @@ import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BINARY_OUTPUT } from "../helpers/gpg.js";
 import { Runner, type CommandSpec } from "../../core/runner.js";
 import type { RunContext } from "../../core/types.js";
 import { encryptStream, generateBackupKeyPair, readDecryptionKey, readPublicKeys } from "../../plugins/encryption/openpgp/index.js";
@@ -38,7 +39,7 @@ afterAll(async () => {
 
 async function gpgEncrypted(plaintext: Buffer): Promise<Buffer> {
   const home = await mkdtemp(join(dir, "gpg-"));
-  return Buffer.from((await execa("gpg", gpgEncryptArgs(home, [publicFile]), { input: Readable.from([plaintext]), encoding: "buffer", stripFinalNewline: false })).stdout);
+  return Buffer.from((await execa("gpg", gpgEncryptArgs(home, [publicFile]), { input: Readable.from([plaintext]), ...BINARY_OUTPUT })).stdout);
 }
 
 const sha = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
