@@ -76,7 +76,8 @@ export function markdown(result) {
     "",
     `Command: \`${result.command}\` (${result.mode}, medians of ${result.runs} run${result.runs > 1 ? "s" : ""}, tools alternating).`,
     `Machine: ${machine.nproc} cores, ${machine.cpu}, ${machine.ramGiB} GiB RAM, ${machine.os ?? "?"}, Node ${machine.node}; ` +
-      `load average ${machine.loadavgAtStart.join(" / ")} at start, ${result.loadavgAtEnd.join(" / ")} at the end (other work was running).`,
+      `load average ${machine.loadavgAtStart.join(" / ")} when measuring started (the build just before and any other work), ` +
+      `${result.loadavgAtEnd.join(" / ")} at the end (the bench's own tools included).`,
     ...(result.elapsedSeconds === undefined ? [] : [runTime(result)]),
     "",
     "Ratio = cryptkeep's median time / the peer's (below 1: cryptkeep is faster). Peak = largest process's RSS.",

@@ -142,5 +142,8 @@ describe("bench report", () => {
     expect(markdown(result("quick", 135))).toContain("The whole run took 2 min 15 s (--quick's limit is 3 min: met).");
     expect(markdown(result("quick", 181))).toContain("The whole run took 3 min 1 s (--quick's limit is 3 min: missed).");
     expect(markdown(result("full", 1335))).toContain("The whole run took 22 min 15 s.\n");
+    // The load averages are reported as measured: whose work they were is not known, so not claimed.
+    expect(markdown(result("full", 1335))).toContain("load average 1 when measuring started (the build just before and any other work), 1 at the end (the bench's own tools included).");
+    expect(markdown(result("full", 1335))).not.toContain("other work was running");
   });
 });

@@ -60,4 +60,27 @@ describe("StateCache: the newest snapshot's tree and .snar on the source machine
     expect(await cache.readManifest(old.id)).toEqual(old);
     expect(await cache.readTotals(old.id)).toBeUndefined();
   });
+
+  it("reads every kind of entry back by path from the whole tree: folders, files, links, names with quotes and newlines", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cryptkeep-cache-"));
+    dirs.push(dir);
+    const base = manifest("20261123T040000.000Z", 0);
+    const files: Manifest["files"] = [
+      { path: "a", type: "dir", size: 0, mode: 0o755, mtime: 1, inArchive: true, tarStart: 0, tarEnd: 512 },
+      { path: 'a/dir "q"\n', type: "dir", size: 0, mode: 0o700, mtime: 2, inArchive: true, tarStart: 512, tarEnd: 1024 },
+      { path: 'a/dir "q"\n/f","type":"dir"', type: "file", size: 3, mode: 0o644, mtime: 3, sha256: "cd", inArchive: true, tarStart: 1024, tarEnd: 2048 },
+      { path: "a/link", type: "symlink", size: 0, mode: 0o777, mtime: 4, linkTarget: "dir", inArchive: true, tarStart: 2048, tarEnd: 2560 },
+    ];
+    const cache = new StateCache(dir);
+    await cache.store({ ...base, files }, Buffer.from("snar"));
+    const tree = await cache.readTree(base.id);
+    try {
+      expect(tree.size).toBe(files.length);
+      for (const f of files) expect(tree.get(f.path)).toEqual(f);
+      expect(tree.has("a/dir")).toBe(false);
+      expect(tree.get("a/dir")).toBeUndefined();
+    } finally {
+      tree.close();
+    }
+  });
 });

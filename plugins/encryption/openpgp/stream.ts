@@ -89,7 +89,7 @@ async function openStreamed(input: Input, key: openpgp.PrivateKey, verifyWith?: 
   try {
     const pgp = await openpgpLibrary();
     const message = await pgp
-      .readMessage({ binaryMessage: toWebStream(process.env.NORF ? input : reframePartialBodies(input as AsyncIterable<Uint8Array>), CHUNK_BYTES), config: BASE_CONFIG })
+      .readMessage({ binaryMessage: toWebStream(reframePartialBodies(input as AsyncIterable<Uint8Array>), CHUNK_BYTES), config: BASE_CONFIG })
       .catch((error: unknown) => Promise.reject(mapDecryptError(error)));
     assertCanDecrypt(message, key);
     const { data, signatures } = await pgp

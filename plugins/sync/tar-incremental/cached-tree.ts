@@ -10,8 +10,9 @@ const LENGTH_BITS = 2 ** 20;
  * for. A no-change run of 50,000 files looks at a few thousand entries (its directories and
  * changed files): parsing every line cost more than the rest of the run's own work, and holding
  * 50,000 lines (or objects) 25-35 MB of heap. So the lines of the whole-tree file stay on disk:
- * only their paths and places are held, and a line is read when its entry is asked for. Lines of
- * deltas (few) are held as they are. `close` when done.
+ * only their paths and places are held, and a line is read when its entry is asked for. Folders'
+ * lines (every run asks for each: tar archives every folder) and deltas' lines (few) are held as
+ * they are. `close` when done.
  */
 export class CachedTree implements ParentTree {
   private readonly lines = new Map<string, Where | string>();
@@ -88,9 +89,11 @@ export class CachedTree implements ParentTree {
 
   private place(data: Buffer, start: number, end: number, offset: number): void {
     const length = end - start;
-    const path = pathIn(data, start, end);
-    if (length < LENGTH_BITS) this.lines.set(path, offset * LENGTH_BITS + length);
-    else this.lines.set(path, data.toString("utf8", start, end)); // a line of a megabyte or more: held as it is
+    const stop = pathEnd(data, start, end);
+    const path = pathIn(data, start, end, stop);
+    // A line of a megabyte or more is held too: its length would not fit in `Where`.
+    if (length < LENGTH_BITS && !isFolder(data, stop, end)) this.lines.set(path, offset * LENGTH_BITS + length);
+    else this.lines.set(path, data.toString("utf8", start, end));
   }
 
   private line(path: string): string | undefined {
@@ -122,21 +125,30 @@ const PATH_START = Buffer.from('{"path":"');
 const PATH_END = Buffer.from('","type":"');
 
 /**
- * The path of an entry's JSON line without parsing the rest. Entries are written with `path`
- * first and `type` second; an escaped path never holds `","` (its quotes are all escaped), so the
- * first PATH_END ends it. Any other line is parsed whole.
+ * Where the path of an entry's JSON line ends, or -1. Entries are written with `path` first and
+ * `type` second; an escaped path never holds `","` (its quotes are all escaped), so the first
+ * PATH_END ends it.
  */
-function pathIn(data: Buffer, start: number, end: number): string {
-  if (end - start > PATH_START.length && data.compare(PATH_START, 0, PATH_START.length, start, start + PATH_START.length) === 0) {
-    const stop = data.indexOf(PATH_END, start + PATH_START.length);
-    if (stop !== -1 && stop < end) {
-      const raw = data.toString("utf8", start + PATH_START.length, stop);
-      return raw.includes("\\") ? (JSON.parse(`"${raw}"`) as string) : raw;
-    }
-  }
-  return (JSON.parse(data.toString("utf8", start, end)) as ManifestFile).path;
+function pathEnd(data: Buffer, start: number, end: number): number {
+  if (end - start <= PATH_START.length || data.compare(PATH_START, 0, PATH_START.length, start, start + PATH_START.length) !== 0) return -1;
+  const stop = data.indexOf(PATH_END, start + PATH_START.length);
+  return stop !== -1 && stop < end ? stop : -1;
+}
+
+/** The path of an entry's JSON line without parsing the rest (any other line is parsed whole). */
+function pathIn(data: Buffer, start: number, end: number, stop: number): string {
+  if (stop === -1) return (JSON.parse(data.toString("utf8", start, end)) as ManifestFile).path;
+  const raw = data.toString("utf8", start + PATH_START.length, stop);
+  return raw.includes("\\") ? (JSON.parse(`"${raw}"`) as string) : raw;
+}
+
+const FOLDER_TYPE = Buffer.from('","type":"dir"');
+
+function isFolder(data: Buffer, stop: number, end: number): boolean {
+  return stop !== -1 && stop + FOLDER_TYPE.length <= end && data.compare(FOLDER_TYPE, 0, FOLDER_TYPE.length, stop, stop + FOLDER_TYPE.length) === 0;
 }
 
 function pathOf(line: string): string {
-  return pathIn(Buffer.from(line), 0, Buffer.byteLength(line));
+  const data = Buffer.from(line);
+  return pathIn(data, 0, data.length, pathEnd(data, 0, data.length));
 }
