@@ -142,7 +142,8 @@ function pathIn(data: Buffer, start: number, end: number, stop: number): string 
   return raw.includes("\\") ? (JSON.parse(`"${raw}"`) as string) : raw;
 }
 
-const FOLDER_TYPE = Buffer.from('","type":"dir"');
+/** PATH_END followed by the folder type: a folder's line has it where its path ends. */
+const FOLDER_TYPE = Buffer.concat([PATH_END, Buffer.from('dir"')]);
 
 function isFolder(data: Buffer, stop: number, end: number): boolean {
   return stop !== -1 && stop + FOLDER_TYPE.length <= end && data.compare(FOLDER_TYPE, 0, FOLDER_TYPE.length, stop, stop + FOLDER_TYPE.length) === 0;
