@@ -7,11 +7,11 @@ serverLostStory("s3fs", "s3fs (Ceph radosgw)", /the connection to s3:\/\/backups
   const prefix = "laptop";
   return {
     target: `{ s3fs: { bucket: ${JSON.stringify(rgw.bucket)}, prefix: "${prefix}", endpoint: ${JSON.stringify(rgw.endpoint)}, forcePathStyle: true, connectTimeoutSeconds: 5, accessKeyId: { env: "CK_S3_KEY" }, secretAccessKey: { env: "CK_S3_SECRET" } } }`,
-    // The user's connectTimeoutSeconds, and the defaults of the others.
-    planShowsTimeouts: /with s3fs under the cache dir, giving up on the server after 5 s to connect or 20 s without progress, 2 attempts per request/,
-    // The request in flight when the server died may wait out both attempts (5 s to connect or 20 s
-    // without progress, about 4 s apart); then the run unmounts.
-    giveUpWithinMs: 2 * (5 + 20 + 4) * 1000 + 10_000,
+    // The user's connectTimeoutSeconds, the defaults of the others, and the watch on the server.
+    planShowsTimeouts: /with s3fs under the cache dir, giving up on the server after 5 s to connect or 20 s without progress, 2 attempts per request; while mounted, check every 2 s that 127\.0\.0\.1:\d+ accepts connections, and after 3 failed checks in a row \(at most 21 s\) stop s3fs so the run fails at once/,
+    // The watch stops s3fs at most 21 s after the server is gone (3 checks, each 2 s after the
+    // last and up to 5 s long); every request in flight then fails at once, and the run unmounts.
+    giveUpWithinMs: 21_000 + 10_000,
     env: { CK_S3_KEY: rgw.accessKeyId, CK_S3_SECRET: rgw.secretAccessKey },
     bytesOnServer: async () => {
       let bytes = 0;

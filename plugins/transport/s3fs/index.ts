@@ -5,11 +5,15 @@ import { messageOf } from "../../../core/errors.js";
 import type { RunContext, Target } from "../../../core/types.js";
 import { S3Store } from "../../store/s3/s3-store.js";
 import { cleanStaleMounts, isMounted, makeMountPoint, unmount } from "../mounts.js";
+import { mountDaemonPid, watchGivesUpWithinMs, watchServer } from "../server-watch.js";
 import { s3fsOptions, type S3fsOptions } from "./options.js";
 
 export { s3fsOptions } from "./options.js";
 
 const PLUGIN_NAME = "transport:s3fs";
+/** How often, while mounted, the server is checked, and how many failed checks in a row mean it is gone. */
+const CHECK_EVERY_MS = 2000;
+const FAILED_CHECKS = 3;
 
 /**
  * An S3 bucket (or a folder in it) mounted with s3fs under the cache dir: provides the `target`
@@ -53,7 +57,9 @@ export const s3fs = definePlugin(PLUGIN_NAME, s3fsOptions, (engine, options) => 
 
   engine.hooks.connect.tapPromise(PLUGIN_NAME, async (ctx) => {
     await cleanStaleMounts(ctx);
-    ctx.step(`mount ${where} with s3fs under the cache dir, giving up on the server after ${options.connectTimeoutSeconds} s to connect or ${options.readWriteTimeoutSeconds} s without progress, ${options.attempts} attempts per request; unmount at the end`);
+    const watch = { ...serverAddress(options), connectTimeoutMs: options.connectTimeoutSeconds * 1000, everyMs: CHECK_EVERY_MS, failuresInARow: FAILED_CHECKS };
+    ctx.step(`mount ${where} with s3fs under the cache dir, giving up on the server after ${options.connectTimeoutSeconds} s to connect or ${options.readWriteTimeoutSeconds} s without progress, ${options.attempts} attempts per request; ` +
+      `while mounted, check every ${CHECK_EVERY_MS / 1000} s that ${watch.host}:${watch.port} accepts connections, and after ${FAILED_CHECKS} failed checks in a row (at most ${watchGivesUpWithinMs(watch) / 1000} s) stop s3fs so the run fails at once; unmount at the end`);
     const credentials = await keys(ctx);
     // s3fs reports a wrong key or a missing bucket only on first use: check first, with one listing.
     await bucketCheck(options, credentials);
@@ -76,6 +82,19 @@ export const s3fs = definePlugin(PLUGIN_NAME, s3fsOptions, (engine, options) => 
     ctx.defer(`unmount ${mountPoint}`, () => unmount(ctx, mountPoint));
     if (!(await isMounted(mountPoint))) throw messages.mountFailed(`${where} (s3fs)`, mountPoint, "s3fs returned, but nothing is mounted");
     localPath = mountPoint;
+    // s3fs fails a request only after its timeouts and retries, and rsync then goes on to the next
+    // request: without the watch, a run whose server died would end after minutes. Stopping the
+    // daemon fails every request in flight at once (ENOTCONN), which the sync reports as
+    // CONNECTION_LOST; what s3fs had not uploaded could not have reached the gone server anyway.
+    const stopWatch = watchServer({
+      ...watch,
+      onLost: async (reason) => {
+        const pid = await mountDaemonPid("s3fs", mountPoint);
+        ctx.log.warn(`the server of ${where} is gone (${reason}): stopping s3fs${pid ? ` (pid ${pid})` : ""} so the run fails now`);
+        if (pid) process.kill(pid, "SIGKILL");
+      },
+    });
+    ctx.defer(`stop checking that ${watch.host}:${watch.port} answers`, stopWatch);
   });
 
   engine.hooks.doctor.tapPromise(PLUGIN_NAME, async (ctx, checks) => {
@@ -92,6 +111,12 @@ async function bucketCheck(options: S3fsOptions, credentials: { accessKeyId: str
   } finally {
     store.close();
   }
+}
+
+/** Where s3fs sends its requests: the endpoint, or AWS's (s3fs's default url). */
+export function serverAddress(options: S3fsOptions): { host: string; port: number } {
+  const url = new URL(options.endpoint ?? "https://s3.amazonaws.com");
+  return { host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port) || (url.protocol === "https:" ? 443 : 80) };
 }
 
 export function s3fsArgs(options: S3fsOptions, mountPoint: string): string[] {
