@@ -33,6 +33,10 @@ function through(input: Readable, transform: Transform): Readable {
 function throughZstd(ctx: RunContext, input: Readable, command: CommandSpec): Readable {
   const zstd = ctx.stream({ ...command, input });
   zstd.done.catch((error: unknown) => zstd.stdout.destroy(error as Error));
+  // A reader that stops early (a failed restore) ends the process too, rather than leaving it blocked on a full pipe.
+  zstd.stdout.once("close", () => {
+    if (!zstd.stdout.readableEnded) zstd.kill();
+  });
   input.once("error", (error) => {
     zstd.stdout.destroy(error);
     zstd.kill();

@@ -1,4 +1,5 @@
 import { mkdir, readdir } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { PassThrough } from "node:stream";
 import { messages } from "../../../core/messages.js";
 import type { RestoreRequest } from "../../../core/hooks.js";
@@ -11,6 +12,10 @@ import { Tree } from "./chain-state.js";
 import { streamSnapshot } from "./volume-reader.js";
 import { checkRestored } from "./restore-check.js";
 import { moveFromScratch, scratchBeside } from "./restore-scratch.js";
+import { extractInParallel, planParallelExtract } from "./parallel-extract.js";
+
+/** Volumes of a full extracted at once: one tar per core, at most 4 (each holds a decryption and a zstd too). */
+const EXTRACT_WORKERS = Math.min(4, availableParallelism());
 
 export interface RestoreDeps { store: Store; cipher: Cipher; repository: TarRepository }
 
@@ -20,8 +25,9 @@ export function normalisePath(path: string): string {
 }
 
 /**
- * Replays the chain, full first, with `tar --extract --listed-incremental=/dev/null`, exactly as
- * the recipe does by hand. For --path, each archive is asked only for members it holds; when a
+ * Replays the chain, full first, with `tar --extract --listed-incremental=/dev/null`, as the
+ * recipe does by hand; a full restored whole is extracted by a tar per volume at once, to the
+ * same tree (parallel-extract.ts). For --path, each archive is asked only for members it holds; when a
  * requested file is held only under a folder's older name (a rename GNU tar recorded without
  * archiving the files again), the whole chain is restored beside `to` and the paths moved in.
  * A --path restore then checks that everything the tree has under the paths is there.
@@ -60,6 +66,14 @@ export async function runRestore(ctx: RunContext, deps: RestoreDeps, request: Re
   for (const [i, manifest] of manifests.entries()) {
     const members = paths.length === 0 || whole ? [] : membersOf[i]!;
     if (paths.length > 0 && !whole && members.length === 0) continue;
+    // The chain's full, extracted whole into a folder still empty: a tar per volume at once
+    // (extracting 50,000 files is bound by the kernel's work per file, which one tar does on one core).
+    const parallel = i === 0 && members.length === 0 ? planParallelExtract(manifest, EXTRACT_WORKERS) : undefined;
+    if (parallel) {
+      ctx.log.debug(`extracting ${manifest.id}'s ${manifest.volumes.length} volumes with up to ${EXTRACT_WORKERS} tars at once`);
+      await extractInParallel(ctx, deps, manifest, parallel, dest, EXTRACT_WORKERS);
+      continue;
+    }
     const input = new PassThrough({ highWaterMark: 1 << 20 });
     const tar = ctx.stream({ tool: "tar", args: extractArgs(dest, members), input, env: { LC_ALL: "C" } });
     try {

@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import type { Writable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { messages } from "../../../core/messages.js";
 import { isCryptkeepError, messageOf } from "../../../core/errors.js";
@@ -24,6 +24,28 @@ export function affectedFiles(manifest: Manifest, volume: VolumeRecord): string[
 }
 
 /**
+ * One volume's tar bytes: checked against the manifest first (unless `checked`), then decrypted
+ * and decompressed as a stream. Throws VOLUME_DAMAGED naming the volume and its files.
+ */
+export async function openVolume(
+  ctx: RunContext,
+  deps: { store: Store; cipher: Cipher },
+  manifest: Manifest,
+  volume: VolumeRecord,
+  checked = false,
+): Promise<Readable> {
+  const problem = checked ? undefined : await checkVolume(deps.store, volume);
+  if (problem) throw messages.volumeDamaged(manifest.id, `${volume.name} (${problem})`, affectedFiles(manifest, volume));
+  return decompress(ctx, await deps.cipher.decrypt(ctx, await deps.store.get(volume.name)), manifest.compression);
+}
+
+/** What an error while reading an opened volume means: the stored bytes matched the manifest, so it is in decryption or decompression. */
+export function readFailure(ctx: RunContext, manifest: Manifest, volume: VolumeRecord, error: unknown): unknown {
+  if (isCryptkeepError(error) || ctx.signal.aborted) return error;
+  return messages.volumeUnreadable(manifest.id, volume.name, messageOf(error));
+}
+
+/**
  * Feeds the snapshot's tar stream (volumes checked, decrypted, decompressed, in order) into `out`
  * and ends it. Throws VOLUME_DAMAGED naming the volume and its files when a check fails.
  * `volumesChecked`: the caller has just run checkVolume on every volume (verify does, to name
@@ -39,13 +61,9 @@ export async function streamSnapshot(
   // pipeline(..., { end: false }) leaves one 'close' listener on `out` per volume: not a leak worth a warning.
   out.setMaxListeners(out.getMaxListeners() + manifest.volumes.length);
   for (const volume of manifest.volumes) {
-    const problem = volumesChecked ? undefined : await checkVolume(deps.store, volume);
-    if (problem) throw messages.volumeDamaged(manifest.id, `${volume.name} (${problem})`, affectedFiles(manifest, volume));
-    const plain = decompress(ctx, await deps.cipher.decrypt(ctx, await deps.store.get(volume.name)), manifest.compression);
+    const plain = await openVolume(ctx, deps, manifest, volume, volumesChecked);
     await pipeline(plain, out, { end: false, signal: ctx.signal }).catch((error: unknown) => {
-      // The stored bytes matched the manifest, so a failure here is in decryption or decompression.
-      if (isCryptkeepError(error) || ctx.signal.aborted) throw error;
-      throw messages.volumeUnreadable(manifest.id, volume.name, messageOf(error));
+      throw readFailure(ctx, manifest, volume, error);
     });
     ctx.progress.update({ bytes: volume.tarEnd - volume.tarStart });
   }

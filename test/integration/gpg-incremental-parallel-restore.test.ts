@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chmod, link, lstat, mkdir, readdir, readFile, readlink, symlink, utimes, writeFile } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { cli, ok, workspace, type Workspace } from "../helpers/cli.js";
+import { removeWorkspace } from "../helpers/failures.js";
+
+const IS_ROOT = process.getuid?.() === 0;
+const PARALLEL = availableParallelism() >= 2;
+/** What `--debug` says when a full's volumes are extracted by several tars at once. */
+const PARALLEL_LINE = /extracting \S+'s (\d+) volumes with up to (\d+) tars at once/;
+
+/** Every entry under root: type, mode, owner, modification time (whole seconds, as tar keeps them), content or link target. */
+async function listing(root: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const visit = async (rel: string) => {
+    for (const name of (await readdir(join(root, rel))).sort()) {
+      const path = rel ? `${rel}/${name}` : name;
+      const full = join(root, path);
+      const info = await lstat(full);
+      const common = `${(info.mode & 0o7777).toString(8)} ${info.uid}:${info.gid} ${Math.floor(info.mtimeMs / 1000)}`;
+      if (info.isSymbolicLink()) out[path] = `symlink -> ${await readlink(full)}`;
+      else if (info.isDirectory()) {
+        out[path] = `dir ${common}`;
+        await visit(path);
+      } else out[path] = `file ${common} ${info.nlink} ${createHash("sha256").update(await readFile(full)).digest("hex")}`;
+    }
+  };
+  await visit("");
+  return out;
+}
+
+/**
+ * 40 folders (one read-only, one owner-only, names with spaces), 600 small incompressible files,
+ * symlinks (one absolute, which tar makes last), an empty folder; every folder's time set in the
+ * past after its files were written, so a tar that touched a folder after its time was set shows.
+ */
+async function fillSource(source: string): Promise<void> {
+  for (let d = 0; d < 40; d++) {
+    const dir = join(source, `folder ${String(d).padStart(2, "0")}`, d % 3 === 0 ? "deeper/still" : "deeper");
+    await mkdir(dir, { recursive: true });
+    for (let f = 0; f < 15; f++) await writeFile(join(dir, `file ${f}.bin`), randomBytes(1000 + ((d * 15 + f) * 37) % 9000));
+  }
+  await symlink("../folder 01/deeper/file 1.bin", join(source, "folder 00", "relative link"));
+  await symlink("/etc/hostname", join(source, "folder 02", "absolute link"));
+  await mkdir(join(source, "empty"));
+  await chmod(join(source, "folder 05", "deeper"), 0o555);
+  await chmod(join(source, "folder 07"), 0o700);
+  const stamp = async (rel: string, seconds: number): Promise<void> => {
+    for (const name of await readdir(join(source, rel), { withFileTypes: true })) {
+      if (name.isDirectory()) await stamp(join(rel, name.name), seconds + 1);
+    }
+    await utimes(join(source, rel), seconds, seconds);
+  };
+  await stamp("", 1_600_000_000);
+}
+
+describe("gpgIncremental restore: a full's volumes extracted by several tars at once", () => {
+  let ws: Workspace;
+  let source: Record<string, string>;
+
+  beforeAll(async () => {
+    ws = await workspace({ volumeSize: "256KiB" });
+    await fillSource(ws.source);
+    source = await listing(ws.source);
+    await ok(ws, ["backup", "documents"]);
+  }, 120_000);
+  afterAll(() => removeWorkspace(ws));
+
+  it("restores what one tar restores: every file, mode, owner and time, folders' times too", async () => {
+    const out = join(ws.dir, "out-parallel");
+    const restore = await ok(ws, ["restore", "documents", "--to", out, "--debug"]);
+    const line = PARALLEL_LINE.exec(restore.stderr);
+    if (PARALLEL) {
+      expect(line, restore.stderr).not.toBeNull();
+      expect(Number(line![1])).toBeGreaterThan(10);
+      expect(Number(line![2])).toBe(Math.min(4, availableParallelism()));
+    } else {
+      expect(line, "one core: a single tar").toBeNull();
+    }
+    expect(await listing(out)).toEqual(source);
+
+    // `--path .` takes the single-tar path, exactly as the recipe runs tar.
+    const single = join(ws.dir, "out-single");
+    const one = await ok(ws, ["restore", "documents", "--to", single, "--path", ".", "--debug"]);
+    expect(PARALLEL_LINE.test(one.stderr)).toBe(false);
+    expect(await listing(out)).toEqual(await listing(single));
+  }, 120_000);
+
+  it("a hard link in the archive: one tar extracts it (its target might be another tar's), and it restores as a link", async () => {
+    const linked = await workspace({ volumeSize: "256KiB" });
+    try {
+      await fillSource(linked.source);
+      await link(join(linked.source, "folder 04", "deeper", "file 2.bin"), join(linked.source, "folder 39", "hard link.bin"));
+      await ok(linked, ["backup", "documents"]);
+      const out = join(linked.dir, "out");
+      const restore = await ok(linked, ["restore", "documents", "--to", out, "--debug"]);
+      expect(PARALLEL_LINE.test(restore.stderr)).toBe(false);
+      expect(await listing(out)).toEqual(await listing(linked.source));
+      expect((await lstat(join(out, "folder 39", "hard link.bin"))).ino).toBe((await lstat(join(out, "folder 04", "deeper", "file 2.bin"))).ino);
+    } finally {
+      await removeWorkspace(linked);
+    }
+  }, 120_000);
+
+  it("the restore's disk fills up: exit 1 with tar's error (on tmpfs 'Wrote only ... bytes'), no tar left running", async () => {
+    if (!IS_ROOT) throw new Error("this test mounts a 3 MiB tmpfs to restore into (a real ENOSPC) and needs root, as in CI: run the tests as root");
+    const small = join(ws.dir, "small");
+    await mkdir(small);
+    const mount = await execa("mount", ["-t", "tmpfs", "-o", "size=3m", "tmpfs", small], { reject: false });
+    if (mount.exitCode !== 0) throw new Error(`cannot mount a tmpfs here (mount needs root with CAP_SYS_ADMIN): ${mount.stderr}`);
+    try {
+      const started = Date.now();
+      const restore = await cli(ws, ["restore", "documents", "--to", join(small, "out"), "--debug"]);
+      expect(restore.exitCode, restore.stderr).toBe(1);
+      expect(restore.stderr).toMatch(/^error: documents: command failed with exit code 2: tar --extract .*\n(\s+\| .*\n)*\s+\| tar: .*(No space left on device|Wrote only \d+ of \d+ bytes)/m);
+      expect(restore.stderr.match(/^error: /gm)).toHaveLength(1);
+      expect(Date.now() - started).toBeLessThan(60_000);
+      // The CLI exited: no tar or zstd it started may outlive it.
+      const left = await execa("ps", ["-e", "-o", "args="]);
+      expect(String(left.stdout).split("\n").filter((l) => l.includes(small))).toEqual([]);
+    } finally {
+      await execa("umount", [small]);
+    }
+  }, 120_000);
+});
