@@ -5,8 +5,10 @@ import type { ManifestFile } from "../../plugins/sync/tar-incremental/index/inde
 
 const MiB = 1024 * 1024;
 
+interface Member { type: ManifestFile["type"]; start: number; end: number }
+
 /** A full whose members are [start, end) pairs (folders first), in volumes of `volume` tar bytes. */
-function full(members: { type: ManifestFile["type"]; start: number; end: number }[], volume: number, type: "full" | "incremental" = "full"): Manifest {
+function full(members: Member[], volume: number, type: "full" | "incremental" = "full"): Manifest {
   const total = Math.max(...members.map((m) => m.end)) + 1024;
   const volumes = [];
   for (let start = 0; start < total; start += volume) volumes.push({ name: `v${start}`, size: 1, sha256: "00", tarStart: start, tarEnd: Math.min(start + volume, total) });
@@ -18,7 +20,7 @@ function full(members: { type: ManifestFile["type"]; start: number; end: number 
 }
 
 /** Folders in [0, 3 KiB), then a file every 1 MiB (each 700 KiB long) up to 10 MiB. */
-const members = () => [
+const members = (): Member[] => [
   { type: "dir" as const, start: 0, end: 1500 },
   { type: "dir" as const, start: 1536, end: 3000 },
   ...Array.from({ length: 10 }, (_, i) => ({ type: "file" as const, start: 3072 + i * MiB, end: 3072 + i * MiB + 700 * 1024 })),
@@ -44,7 +46,7 @@ describe("planParallelExtract: where a full's tar stream is cut between tars", (
   it("one tar instead: a volume where no member starts, or whose first member starts more than HANDOFF_LIMIT in", () => {
     // 512 KiB volumes: the one from 1.5 to 2 MiB lies inside a file's data.
     expect(planParallelExtract(full(members(), 512 * 1024), 2)).toBeUndefined();
-    const big = (first: number) => [members()[0]!, members()[1]!, { type: "file" as const, start: 3072, end: 3072 + first }, { type: "file" as const, start: 3072 + first, end: 3072 + first + MiB }];
+    const big = (first: number): Member[] => [members()[0]!, members()[1]!, { type: "file" as const, start: 3072, end: 3072 + first }, { type: "file" as const, start: 3072 + first, end: 3072 + first + MiB }];
     // 32 MiB volumes: the second's first member starts 8 MiB in, and those 8 MiB are handed to the first volume's tar.
     expect(planParallelExtract(full(big(40 * MiB), 32 * MiB), 2)?.starts).toEqual([3072, 3072 + 40 * MiB]);
     // 30 MiB volumes and a first file of 50 MiB: the second volume's first member starts 20 MiB in.
