@@ -43,7 +43,10 @@ export function watchServer(watch: ServerWatch): () => void {
     failures = problem ? failures + 1 : 0;
     if (problem && failures >= watch.failuresInARow) {
       stopped = true;
-      await watch.onLost(`${watch.host}:${watch.port} refused ${failures} checks in a row (${problem})`);
+      // The watch runs beside the run, not inside it: what onLost fails to do is left to the
+      // run's own error (the sync's CONNECTION_LOST), never an unhandled rejection.
+      const reason = `${watch.host}:${watch.port} refused ${failures} checks in a row (${problem})`;
+      await Promise.resolve().then(() => watch.onLost(reason)).catch(() => undefined);
       return;
     }
     timer = setTimeout(() => void check(), watch.everyMs);

@@ -69,6 +69,15 @@ describe("server watch: how a run notices that the server under its mount is gon
     expect(lost).toBe(0);
   });
 
+  it("an onLost that throws does not become an unhandled rejection (vitest fails the run on one)", async () => {
+    const port = await closedPort();
+    let called = 0;
+    await new Promise<void>((resolve) => {
+      watchServer({ host: "127.0.0.1", port, connectTimeoutMs: 1000, everyMs: 20, failuresInARow: 1, onLost: () => { called++; setTimeout(resolve, 100); throw new Error("ESRCH"); } });
+    });
+    expect(called).toBe(1);
+  });
+
   it("the bound it promises covers every check timing out", () => {
     expect(watchGivesUpWithinMs({ connectTimeoutMs: 5000, everyMs: 2000, failuresInARow: 3 })).toBe(21_000);
   });

@@ -91,7 +91,8 @@ export const s3fs = definePlugin(PLUGIN_NAME, s3fsOptions, (engine, options) => 
       onLost: async (reason) => {
         const pid = await mountDaemonPid("s3fs", mountPoint);
         ctx.log.warn(`the server of ${where} is gone (${reason}): stopping s3fs${pid ? ` (pid ${pid})` : ""} so the run fails now`);
-        if (pid) process.kill(pid, "SIGKILL");
+        // ESRCH: s3fs ended on its own meanwhile, which is what the kill was for.
+        if (pid) try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
       },
     });
     ctx.defer(`stop checking that ${watch.host}:${watch.port} answers`, stopWatch);
