@@ -193,11 +193,9 @@ async function makeFolders(manifest: Manifest, dest: string): Promise<void> {
   const paths = manifest.files
     .filter((f) => f.type === "dir" && f.inArchive && f.path !== "." && !isAbsolute(f.path) && !f.path.split("/").includes(".."))
     .map((f) => join(dest, f.path));
-  let next = 0;
-  const runner = async () => {
-    while (next < paths.length) await mkdir(paths[next++]!, { recursive: true, mode: 0o700 });
-  };
-  await Promise.all(Array.from({ length: FOLDERS_AT_ONCE }, runner));
+  await inOrder(paths.length, FOLDERS_AT_ONCE, async (k) => {
+    await mkdir(paths[k]!, { recursive: true, mode: 0o700 });
+  });
 }
 
 /**
