@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { BIN, scratchDir, type Workspace } from "../helpers/cli.js";
 import { tree } from "../helpers/tree.js";
 import { startSshd, type Sshd } from "../servers/sshd.js";
+import { nextFreeStamp, utcStamp } from "../../plugins/sync/rsync/stamp.js";
 import { PASSWORD, mountsUnder, must, remoteOf, run, rsyncWorkspace, writeGocryptfsConfig } from "../helpers/rsync.js";
 
 /** Waits until rsync is writing a file at the server (its temporary ".name.XXXXXX"). */
@@ -146,4 +147,34 @@ describe("gocryptfsReverse: failures, mount/umount and the manual recipe", () =>
     expect((await run(ws, ["verify", "documents"])).exitCode).toBe(0);
     expect(await mountsUnder(ws.dir)).toEqual([]);
   }, 300_000); // 300 MB encrypted, sent twice and hashed on both sides: minutes on a loaded 2-core machine
+
+  it("a run in a second the target already has a folder of waits for a free second; an interrupted run's folder whose name a complete one took keeps its versions under the next free second", async () => {
+    await configure("sshfs");
+    const snapshots = join(ws.remote, "snapshots");
+    // Folders of this second and the next three: as two runs of one second leave them, one
+    // interrupted (its .partial) and one complete, with later ones made for the test.
+    const seconds = [utcStamp()];
+    while (seconds.length < 4) seconds.push(nextFreeStamp(seconds.at(-1)!, new Set()));
+    for (const stamp of seconds) await mkdir(join(snapshots, stamp), { recursive: true });
+    await writeFile(join(snapshots, seconds[0]!, "moved-aside-by-the-complete-run"), "a");
+    await mkdir(join(snapshots, `${seconds[0]}.partial`));
+    await writeFile(join(snapshots, `${seconds[0]}.partial`, "moved-aside-by-the-interrupted-run"), "b");
+    const before = new Set(await readdir(snapshots));
+    const recovered = nextFreeStamp(seconds[0]!, before);
+    expect(recovered).toBe(nextFreeStamp(seconds[3]!, new Set()));
+    await writeFile(join(ws.source, "b.txt"), "bravo, changed\n");
+
+    const result = await must(ws, ["backup", "documents"]);
+    expect(result.stderr).toContain(`keeping the versions it moved aside as snapshots/${recovered}`);
+    const after = await readdir(snapshots);
+    expect(after.filter((name) => name.endsWith(".partial"))).toEqual([]);
+    expect(await readdir(join(snapshots, seconds[0]!))).toEqual(["moved-aside-by-the-complete-run"]);
+    expect(await readdir(join(snapshots, recovered))).toEqual(["moved-aside-by-the-interrupted-run"]);
+    const own = after.filter((name) => !before.has(name) && name !== recovered);
+    expect(own).toHaveLength(1);
+    expect(own[0]! > recovered).toBe(true);
+    expect((await readdir(join(snapshots, own[0]!))).length).toBeGreaterThan(0); // b.txt as it was, encrypted
+    expect((await run(ws, ["verify", "documents"])).exitCode).toBe(0);
+    expect(await mountsUnder(ws.dir)).toEqual([]);
+  });
 });

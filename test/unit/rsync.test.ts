@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parseStats } from "../../plugins/sync/rsync/run-rsync.js";
 import { checksumScript, parseChecksums } from "../../plugins/sync/rsync/target-fs.js";
 import { overlaysFor } from "../../plugins/sync/rsync/versioned.js";
-import { stampTime, utcStamp } from "../../plugins/sync/rsync/stamp.js";
+import { freshStamp, nextFreeStamp, stampTime, utcStamp } from "../../plugins/sync/rsync/stamp.js";
 import { compareSums } from "../../plugins/sync/rsync/verify.js";
 import type { SnapshotInfo } from "../../core/types.js";
 
@@ -20,6 +20,22 @@ describe("rsync plugin, pure parts", () => {
     expect(utcStamp(when)).toBe("20261123T142501Z");
     expect(stampTime("20261123T142501Z")!.toISOString()).toBe("2026-11-23T14:25:01.000Z");
     expect(stampTime("2026-11-23")).toBeUndefined();
+  });
+
+  it("gives a folder whose name is taken the next free second, across a minute", () => {
+    expect(nextFreeStamp("20261123T142501Z", new Set())).toBe("20261123T142502Z");
+    expect(nextFreeStamp("20261123T142559Z", new Set(["20261123T142600Z", "20261123T142601Z"]))).toBe("20261123T142602Z");
+  });
+
+  it("stamps a run now, or waits for the first second no folder of the target holds", async () => {
+    const now = utcStamp();
+    const next = nextFreeStamp(now, new Set());
+    const taken = new Set([now, next]);
+    const { stamp, started } = await freshStamp(taken);
+    expect(taken.has(stamp)).toBe(false);
+    expect(stamp > next).toBe(true);
+    expect(utcStamp(new Date(started))).toBe(stamp);
+    expect((await freshStamp(new Set())).stamp >= stamp).toBe(true);
   });
 
   it("reads rsync --stats (3.2 format, --no-human-readable)", () => {

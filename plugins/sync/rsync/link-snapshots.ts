@@ -3,7 +3,7 @@ import { mkdir } from "node:fs/promises";
 import type { BackupSummary, RunContext, SnapshotInfo } from "../../../core/types.js";
 import { PARTIAL, PARTIAL_DIR } from "./layout.js";
 import { runRsync } from "./run-rsync.js";
-import { stampTime, utcStamp } from "./stamp.js";
+import { freshStamp, stampTime } from "./stamp.js";
 import type { TargetFs } from "./target-fs.js";
 import type { RsyncOptions } from "./options.js";
 
@@ -29,9 +29,8 @@ export async function listSnapshots(ctx: RunContext, fs: TargetFs, options: Rsyn
 }
 
 export async function backupSnapshot(ctx: RunContext, fs: TargetFs, options: RsyncOptions, from: string, rsyncArgs: string[]): Promise<BackupSummary> {
-  const started = Date.now();
-  const stamp = utcStamp(new Date(started));
   const all = await listSnapshots(ctx, fs, options);
+  const { stamp, started } = await freshStamp(new Set(all.map((s) => s.id)));
   const latest = all.filter((s) => s.complete).at(-1);
   const leftover = all.find((s) => !s.complete);
   const folder = snapshotFolder(options, stamp);

@@ -1,7 +1,7 @@
 import type { BackupSummary, FolderCipher, RunContext, SnapshotInfo } from "../../../core/types.js";
 import { FILES, PARTIAL, PARTIAL_DIR, VERSIONS } from "./layout.js";
 import { runRsync } from "./run-rsync.js";
-import { STAMP, stampTime, utcStamp } from "./stamp.js";
+import { STAMP, freshStamp, nextFreeStamp, stampTime } from "./stamp.js";
 import type { TargetFs } from "./target-fs.js";
 
 /**
@@ -21,14 +21,22 @@ export async function listVersions(ctx: RunContext, fs: TargetFs): Promise<Snaps
 
 /**
  * A run that was interrupted already moved real old versions into its `.partial` folder: they
- * are history, so the next run gives that folder its final name rather than dropping it.
+ * are history, so the next run gives that folder its final name rather than dropping it. Where
+ * that name is already taken (a run that started within the same second completed it), the
+ * folder takes the next free second instead: nothing moved aside is merged away.
  */
-export async function recoverInterrupted(ctx: RunContext, fs: TargetFs): Promise<void> {
-  for (const version of (await listVersions(ctx, fs)).filter((v) => !v.complete)) {
-    ctx.step(`keep ${VERSIONS}/${version.id}${PARTIAL} (left by an interrupted run) as ${VERSIONS}/${version.id}`);
-    ctx.log.warn(`an earlier run was interrupted: keeping the versions it moved aside as ${VERSIONS}/${version.id}`);
-    if (!ctx.dryRun) await fs.rename(ctx, `${VERSIONS}/${version.id}${PARTIAL}`, `${VERSIONS}/${version.id}`);
+export async function recoverInterrupted(ctx: RunContext, fs: TargetFs): Promise<Set<string>> {
+  const versions = await listVersions(ctx, fs);
+  const taken = new Set(versions.map((v) => v.id));
+  const completed = new Set(versions.filter((v) => v.complete).map((v) => v.id));
+  for (const version of versions.filter((v) => !v.complete)) {
+    const name = completed.has(version.id) ? nextFreeStamp(version.id, taken) : version.id;
+    taken.add(name);
+    ctx.step(`keep ${VERSIONS}/${version.id}${PARTIAL} (left by an interrupted run) as ${VERSIONS}/${name}`);
+    ctx.log.warn(`an earlier run was interrupted: keeping the versions it moved aside as ${VERSIONS}/${name}`);
+    if (!ctx.dryRun) await fs.rename(ctx, `${VERSIONS}/${version.id}${PARTIAL}`, `${VERSIONS}/${name}`);
   }
+  return taken;
 }
 
 /**
@@ -36,9 +44,7 @@ export async function recoverInterrupted(ctx: RunContext, fs: TargetFs): Promise
  * leave out `extras`, the files a folder cipher's view adds to the user's (gocryptfs.diriv, .conf).
  */
 export async function backupVersioned(ctx: RunContext, fs: TargetFs, from: string, rsyncArgs: string[], extras: FolderCipher["viewExtras"] = NO_EXTRAS): Promise<BackupSummary> {
-  const started = Date.now();
-  await recoverInterrupted(ctx, fs);
-  const stamp = utcStamp(new Date(started));
+  const { stamp, started } = await freshStamp(await recoverInterrupted(ctx, fs));
   ctx.step(`create ${FILES}/ and ${VERSIONS}/ at ${fs.description} if missing`);
   await fs.mkdirp(ctx, FILES);
   await fs.mkdirp(ctx, VERSIONS);
