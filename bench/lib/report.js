@@ -5,6 +5,7 @@ export const SCENARIOS = Object.freeze([
   ["nochange", "no-change run"],
   ["change", "1% change run"],
   ["restore", "full restore"],
+  ["restore-ram", "full restore into RAM (tmpfs)"],
   ["restore-one", "restore of one file"],
   ["verify", "verify"],
   ["upload", "write one big file to the server"],

@@ -1,4 +1,4 @@
-import { mkdir, rm } from "node:fs/promises";
+import { access, constants, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { applyChange, revertChange, treeStats } from "../lib/dataset.js";
 import { measure } from "../lib/measure.js";
@@ -62,6 +62,21 @@ export async function runPeers(ctx, dataset, tools, suite = "gpgIncremental") {
         // Kept until the run ends: deleting 50,000 restored files makes this machine's disk
         // (ext4 with online discard) 2-3x slower for the next tool's restore.
       }
+      // The same restores into RAM: each tool's own work without the disk, whose state after
+      // earlier restores decides the disk timings more than the tools do.
+      const ram = await ramFolder(base);
+      for (const tool of ram ? order : []) {
+        const expected = await treeStats(dataset.dir, tool.notRestored);
+        const to = join(ram, tool.name);
+        await mkdir(to, { recursive: true });
+        await record("restore-ram", tool, tool.restore(spaces.get(tool), to), async () => {
+          const got = await treeStats(tool.restoredRoot(spaces.get(tool), to));
+          const complete = got.files === expected.files && got.bytes === expected.bytes;
+          return complete ? {} : { ok: false, output: `restored ${got.files} files / ${got.bytes} bytes, expected ${expected.files} / ${expected.bytes}` };
+        });
+        await rm(to, { recursive: true, force: true });
+      }
+      if (ram) await rm(ram, { recursive: true, force: true });
       const one = dataset.files[Math.floor(dataset.files.length / 2) + 1];
       for (const tool of order) {
         const to = join(base, "restore-one", tool.name);
@@ -80,6 +95,16 @@ export async function runPeers(ctx, dataset, tools, suite = "gpgIncremental") {
     if (!ctx.keep) await rm(base, { recursive: true, force: true });
   }
   return measurements;
+}
+
+/** A folder in /dev/shm (tmpfs) for this run's restores into RAM, or undefined where there is none. */
+async function ramFolder(base) {
+  const ok = await access("/dev/shm", constants.W_OK).then(() => true, () => false);
+  if (!ok) return undefined;
+  const dir = join("/dev/shm", `cryptkeep-bench-${process.pid}-${base.split("/").slice(-2).join("-")}`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  return dir;
 }
 
 async function must(ctx, result, what) {

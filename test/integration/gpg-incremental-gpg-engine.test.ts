@@ -9,7 +9,7 @@ import { runRecipe } from "../helpers/gpg.js";
 
 const gpgHomesLeft = async () => (await readdir(tmpdir())).filter((name) => name.startsWith("cryptkeep-gpg-"));
 
-describe("gpgIncremental with encryptWith: \"gpg\" (volumes encrypted by the GnuPG binary)", () => {
+describe("gpgIncremental and the GnuPG binary: encryptWith: \"gpg\" for backups, gpg for restores where installed", () => {
   it("restores a chain the same with cryptkeep and with the standard tools, verifies, and leaves no gpg home behind", async () => {
     const before = await gpgHomesLeft();
     const ws = await workspace({ compression: "zstd", volumeSize: "100KiB", extra: "encryptWith: \"gpg\"," });
@@ -26,6 +26,33 @@ describe("gpgIncremental with encryptWith: \"gpg\" (volumes encrypted by the Gnu
     await ok(ws, ["restore", "documents", "--to", join(ws.dir, "out")]);
     expect(await tree(join(ws.dir, "out"))).toEqual(expected);
     expect(await tree(await runRecipe(ws, (await ok(ws, ["recipe", "documents"])).stdout))).toEqual(expected);
+    expect((await ok(ws, ["verify", "documents"])).stdout).toContain("0 difference(s) found");
+    expect(await gpgHomesLeft()).toEqual(before);
+  });
+
+  it("volumes encrypted by openpgp.js (the default) restore and verify through gpg where it is installed, and through openpgp.js where it is not", async () => {
+    const before = await gpgHomesLeft();
+    const ws = await workspace({ compression: "zstd", volumeSize: "100KiB" });
+    await writeFile(join(ws.source, "text.txt"), "compressible line\n".repeat(20_000));
+    await writeFile(join(ws.source, "random.bin"), randomBytes(250_000));
+    await ok(ws, ["backup", "documents"]);
+    await appendFile(join(ws.source, "text.txt"), "one more\n");
+    await ok(ws, ["backup", "documents"]);
+    const expected = await tree(ws.source);
+    const gpgDecrypts = /run: gpg --homedir \S+cryptkeep-gpg-\S+ .*--override-session-key-fd 3 --decrypt/;
+
+    const withGpg = await ok(ws, ["--debug", "restore", "documents", "--to", join(ws.dir, "with-gpg")]);
+    expect(withGpg.stderr).toMatch(gpgDecrypts);
+    expect(await tree(join(ws.dir, "with-gpg"))).toEqual(expected);
+    const verified = await ok(ws, ["--debug", "verify", "documents"]);
+    expect(verified.stdout).toContain("0 difference(s) found");
+    expect(verified.stderr).toMatch(gpgDecrypts);
+
+    const config = await readFile(ws.config, "utf8");
+    await writeFile(ws.config, config.replace("export default defineConfig({", "export default defineConfig({\n  tools: { gpg: \"/nonexistent/gpg\" },"));
+    const withoutGpg = await ok(ws, ["--debug", "restore", "documents", "--to", join(ws.dir, "without-gpg")]);
+    expect(withoutGpg.stderr).not.toMatch(/--override-session-key-fd/);
+    expect(await tree(join(ws.dir, "without-gpg"))).toEqual(expected);
     expect((await ok(ws, ["verify", "documents"])).stdout).toContain("0 difference(s) found");
     expect(await gpgHomesLeft()).toEqual(before);
   });

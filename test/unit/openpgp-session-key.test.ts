@@ -62,13 +62,13 @@ describe("decryption by gpg with the session key (encryptWith: \"gpg\")", () => 
     }
   });
 
-  it("a message damaged after the check fails with gpg's message, the session key redacted, and leaves no gpg home", async () => {
+  it("a message damaged after the check fails as damage in gpg's words, without gpg's debug line of the session key, and leaves no gpg home", async () => {
     const before = await gpgHomes();
     const message = await gpgEncrypted(randomBytes(MiB));
     message[Math.floor(message.length / 2)]! ^= 0x40;
     commands.length = 0;
     const error = await gpgDecryptStream(ctx, Readable.from([message]), key).then((s) => buffer(s)).then(() => undefined, (e: Error) => e);
-    expect(error?.message).toMatch(/command failed with exit code 2: gpg .*--decrypt/);
+    expect(error?.message).toBe("integrity check failed: the data was modified or truncated (gpg: WARNING: encrypted message has been manipulated!)");
     const sessionKey = commands[0]!.secretFds![0]!.reveal();
     expect(error?.message).not.toContain(sessionKey.slice(2));
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -5,6 +5,7 @@ import { runJobs } from "../run-jobs.js";
 import type { AppLoader } from "../main.js";
 import type { DoctorCheck, ToolRequirement } from "../../types.js";
 import { messageOf } from "../../errors.js";
+import { compareVersions } from "../../versions.js";
 
 export function registerDoctor(program: Command, load: AppLoader): void {
   program
@@ -40,12 +41,3 @@ export async function checkTool(runner: Runner, req: ToolRequirement): Promise<D
   }
 }
 
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(".").map(Number);
-  const pb = b.split(".").map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return Math.sign(d);
-  }
-  return 0;
-}

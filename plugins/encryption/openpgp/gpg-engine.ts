@@ -4,9 +4,12 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import type * as openpgp from "openpgp";
 import { PREFIX } from "../../../core/paths.js";
+import { compareVersions } from "../../../core/versions.js";
 import { outputOnceSucceeded, type CommandSpec } from "../../../core/runner.js";
 import type { RunContext } from "../../../core/types.js";
 import { readSessionKey } from "./session-key.js";
+import { integrityError } from "./errors.js";
+import { isCryptkeepError, messageOf } from "../../../core/errors.js";
 
 /**
  * The gpg command that encrypts stdin to the recipients' public key files. `--recipient-file`
@@ -56,5 +59,31 @@ export async function gpgDecryptStream(ctx: RunContext, input: Readable, key: op
   const args = ["--homedir", home, "--batch", "--no-tty", "--quiet", "--no-options", "--override-session-key-fd", "3", "--decrypt"];
   const gpg = ctx.stream({ tool: "gpg", args, input: source, secretFds: [sessionKey] });
   gpg.done.finally(() => rm(home, { recursive: true, force: true })).catch(() => undefined);
-  return outputOnceSucceeded(gpg, source);
+  return outputOnceSucceeded({ ...gpg, kill: (signal) => gpg.kill(signal), done: gpg.done.catch((error: unknown) => Promise.reject(decryptFailure(error))) }, source);
+}
+
+/**
+ * gpg's failure as what it means for the data, like openpgp.js's errors: a failed integrity
+ * check (MDC) is damage, said so; other failures keep gpg's own words. Not for a gpg that was
+ * stopped (the run was interrupted, or its reader gave up) or never ran.
+ */
+function decryptFailure(error: unknown): unknown {
+  if (!isCryptkeepError(error) || error.code !== "COMMAND_FAILED") return error;
+  const said = messageOf(error).split("\n").slice(1).map((line) => line.replace(/^\s*\|?\s*/, "")).filter((line) => line && !/^gpg: DBG:/.test(line));
+  if (said.some((line) => /manipulated|MDC|invalid packet|decryption failed/i.test(line))) return integrityError(new Error(said.join("; ")));
+  return new Error(`gpg could not decrypt it: ${said.join("; ") || messageOf(error)}`);
+}
+
+/** The oldest gpg with `--override-session-key-fd` and `--recipient-file`. */
+export const GPG_MIN_VERSION = "2.2";
+
+/**
+ * Whether a gpg of GPG_MIN_VERSION or newer runs here. Restore and verify then decrypt volumes
+ * with it whichever engine encrypted them (the messages have one form): in its own process, at
+ * C speed, with node's thread left to the tars; without it openpgp.js does the same work.
+ */
+export async function gpgUsable(ctx: RunContext): Promise<boolean> {
+  const result = await ctx.exec({ tool: "gpg", args: ["--version"] }).catch(() => undefined);
+  const version = /gpg \(GnuPG\) (\d+\.\d+(?:\.\d+)?)/.exec(result?.stdout ?? "")?.[1];
+  return version !== undefined && compareVersions(version, GPG_MIN_VERSION) >= 0;
 }

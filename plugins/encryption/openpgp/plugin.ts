@@ -11,7 +11,7 @@ import { shellQuote } from "../../../core/runner.js";
 import { readDecryptionKey, readPublicKeys } from "./keys.js";
 import { decryptStream, decryptVerifiedStream, encryptStream } from "./stream.js";
 import { decryptBytes, encryptBytes } from "./bytes.js";
-import { gpgDecryptStream, gpgEncryptCommand, gpgEncryptStream } from "./gpg-engine.js";
+import { GPG_MIN_VERSION, gpgDecryptStream, gpgEncryptCommand, gpgEncryptStream, gpgUsable } from "./gpg-engine.js";
 import { gpgDecryptCommand } from "./gpg-decrypt.js";
 
 const PLUGIN_NAME = "encryption:openpgp";
@@ -33,8 +33,9 @@ export const openpgpOptions = z.strictObject({
   /**
    * What encrypts the volumes: "openpgp.js" in process (backups need no gpg), or "gpg", the
    * GnuPG binary (about half the CPU per byte, in its own process; backups then need gpg 2.2 or
-   * newer). Manifests are encrypted and signed by openpgp.js either way, and restores decrypt
-   * with openpgp.js: the data at the target has the same form.
+   * newer). Manifests are encrypted and signed by openpgp.js either way; the volumes have the
+   * same form, and restore and verify decrypt them with gpg wherever it is installed (with
+   * openpgp.js where it is not).
    */
   encryptWith: z.enum(["openpgp.js", "gpg"]).default("openpgp.js"),
 });
@@ -57,6 +58,8 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
   const signerFile = options.signing ? engine.resolvePath(options.signing.publicKey) : undefined;
   let signer: Promise<PrivateKey> | undefined;
   let signerPublic: Promise<PublicKey[]> | undefined;
+  /** Asked once per process: whether restore and verify decrypt volumes with gpg. */
+  let gpgHere: Promise<boolean> | undefined;
 
   const readKeyFiles = (files: string[]) =>
     Promise.all(
@@ -126,7 +129,8 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
     },
     async decrypt(ctx, data) {
       const key = await identity(ctx);
-      return (options.encryptWith === "gpg" ? gpgDecryptStream(ctx, data, key) : decryptStream(data, key)).catch((error: unknown) => {
+      const withGpg = options.encryptWith === "gpg" || (await (gpgHere ??= gpgUsable(ctx)));
+      return (withGpg ? gpgDecryptStream(ctx, data, key) : decryptStream(data, key)).catch((error: unknown) => {
         throw decryptError(error);
       });
     },
@@ -165,8 +169,8 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
 
   engine.hooks.requirements.tap(PLUGIN_NAME, (list) => {
     const byBackups = options.encryptWith === "gpg";
-    const purpose = byBackups ? "encrypts and decrypts the volumes of backups (encryptWith: \"gpg\"); restore without cryptkeep (recipe)" : "restore without cryptkeep (recipe); not used by backups";
-    list.push({ tool: "gpg", purpose, versionArgs: ["--version"], versionPattern: /gpg \(GnuPG\) (\d+\.\d+(?:\.\d+)?)/, minVersion: "2.2", optional: !byBackups });
+    const purpose = byBackups ? "encrypts and decrypts the volumes of backups (encryptWith: \"gpg\"); restore without cryptkeep (recipe)" : "restore without cryptkeep (recipe); restore and verify decrypt volumes with it when present (faster), with openpgp.js when not; not used by backups";
+    list.push({ tool: "gpg", purpose, versionArgs: ["--version"], versionPattern: /gpg \(GnuPG\) (\d+\.\d+(?:\.\d+)?)/, minVersion: GPG_MIN_VERSION, optional: !byBackups });
   });
 
   engine.hooks.doctor.tapPromise(PLUGIN_NAME, async (_ctx, checks) => {
