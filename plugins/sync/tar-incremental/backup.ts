@@ -149,6 +149,9 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
   const estimate = parent ? undefined : complete.at(-1)?.sourceBytes;
   ctx.progress.start(`backup ${ctx.job}`, estimate);
   const tar = ctx.stream({ tool: "tar", args, env: { LC_ALL: "C" }, okExitCodes: [1] });
+  // Asked while tar walks the tree rather than after it (a process start on the way to the end).
+  const tarVersion = deps.tarVersion(ctx);
+  tarVersion.catch(() => undefined);
   // While tar walks the tree (node idles): loaded when the first volume opened, tar's output waited for it.
   deps.cipher.prepare?.().catch(() => undefined);
   const indexer = new TarIndexer({ onMember: (member) => member.type === "file" && ctx.progress.update({ files: 1 }) });
@@ -190,7 +193,7 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
     compression: deps.options.compression, volumes,
     snar: { name: snarObject, size: snarSize, sha256: snarSha256 },
     files, changes: { added: changes.added.length, changed: changes.changed.length, deleted: changes.deleted.length },
-    errors: problems, tar: { version: await deps.tarVersion(ctx), args }, exclusions,
+    errors: problems, tar: { version: await tarVersion, args }, exclusions,
   };
   // An incremental stores only what changed (a no-change run of 50,000 files writes kilobytes, not
   // a 10 MB list); the local cache keeps the whole tree for the next run. Encrypted as a stream
