@@ -195,6 +195,14 @@ export interface Cipher {
   encryptSigned(ctx: RunContext, data: Readable): Promise<Readable>;
   /** Caller must have checked the ciphertext against a trusted digest first. */
   decrypt(ctx: RunContext, data: Readable): Promise<Readable>;
+  /**
+   * `decrypt` as a command reading `input` (made from `data`) and writing to stdout, where an
+   * external tool can do it here: the caller can then join it to the command after it (zstd -d)
+   * without node in between. Undefined where only `decrypt` can (then `data` is untouched).
+   * `failure` says what the joined commands' error means; call `cleanup` once they have ended.
+   * Same precondition as `decrypt`. Optional.
+   */
+  decryptCommand?(ctx: RunContext, data: Readable): Promise<{ command: CommandSpec; input: Readable; cleanup(): Promise<void>; failure(error: unknown): unknown } | undefined>;
   decryptBytes(ctx: RunContext, data: Uint8Array): Promise<Uint8Array>;
   /**
    * decryptBytes as a stream, for big metadata written by encryptSigned: integrity and signature

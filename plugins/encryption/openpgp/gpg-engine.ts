@@ -43,13 +43,12 @@ export async function gpgEncryptStream(ctx: RunContext, input: Readable, recipie
 }
 
 /**
- * Decrypts `input` with the gpg binary at C speed, in its own process. The private key never
+ * The gpg command that decrypts `input` at C speed, in its own process. The private key never
  * leaves this process: openpgp.js decrypts the message's session key from its head, in memory,
- * and gpg reads that session key from fd 3 (no keyring holds a secret; its throwaway home is
- * removed). The returned stream ends only after gpg exited successfully, that is after the
- * message's integrity check (MDC) passed.
+ * and gpg reads that session key from fd 3 (no keyring holds a secret; `cleanup` removes its
+ * throwaway home). `input` is the command's input; `decryptFailure` says what its failure means.
  */
-export async function gpgDecryptStream(ctx: RunContext, input: Readable, key: openpgp.PrivateKey): Promise<Readable> {
+export async function gpgSessionDecryptCommand(input: Readable, key: openpgp.PrivateKey): Promise<{ command: CommandSpec; input: Readable; cleanup(): Promise<void> }> {
   const { sessionKey, message } = await readSessionKey(input as AsyncIterable<Uint8Array>, key);
   const home = await mkdtemp(join(tmpdir(), `${PREFIX}gpg-`)).catch(async (error: unknown) => {
     await message.return(undefined);
@@ -57,9 +56,18 @@ export async function gpgDecryptStream(ctx: RunContext, input: Readable, key: op
   });
   const source = Readable.from(message, { objectMode: false });
   const args = ["--homedir", home, "--batch", "--no-tty", "--quiet", "--no-options", "--override-session-key-fd", "3", "--decrypt"];
-  const gpg = ctx.stream({ tool: "gpg", args, input: source, secretFds: [sessionKey] });
-  gpg.done.finally(() => rm(home, { recursive: true, force: true })).catch(() => undefined);
-  return outputOnceSucceeded({ ...gpg, kill: (signal) => gpg.kill(signal), done: gpg.done.catch((error: unknown) => Promise.reject(decryptFailure(error))) }, source);
+  return { command: { tool: "gpg", args, input: source, secretFds: [sessionKey] }, input: source, cleanup: () => rm(home, { recursive: true, force: true }) };
+}
+
+/**
+ * Decrypts `input` with gpg (gpgSessionDecryptCommand). The returned stream ends only after gpg
+ * exited successfully, that is after the message's integrity check (MDC) passed.
+ */
+export async function gpgDecryptStream(ctx: RunContext, input: Readable, key: openpgp.PrivateKey): Promise<Readable> {
+  const decrypter = await gpgSessionDecryptCommand(input, key);
+  const gpg = ctx.stream(decrypter.command);
+  gpg.done.finally(decrypter.cleanup).catch(() => undefined);
+  return outputOnceSucceeded({ ...gpg, kill: (signal) => gpg.kill(signal), done: gpg.done.catch((error: unknown) => Promise.reject(decryptFailure(error))) }, decrypter.input);
 }
 
 /**
@@ -67,7 +75,7 @@ export async function gpgDecryptStream(ctx: RunContext, input: Readable, key: op
  * check (MDC) is damage, said so; other failures keep gpg's own words. Not for a gpg that was
  * stopped (the run was interrupted, or its reader gave up) or never ran.
  */
-function decryptFailure(error: unknown): unknown {
+export function decryptFailure(error: unknown): unknown {
   if (!isCryptkeepError(error) || error.code !== "COMMAND_FAILED") return error;
   const said = messageOf(error).split("\n").slice(1).map((line) => line.replace(/^\s*\|?\s*/, "")).filter((line) => line && !/^gpg: DBG:/.test(line));
   if (said.some((line) => /manipulated|MDC|invalid packet|decryption failed/i.test(line))) return integrityError(new Error(said.join("; ")));

@@ -11,7 +11,7 @@ import { shellQuote } from "../../../core/runner.js";
 import { readDecryptionKey, readPublicKeys } from "./keys.js";
 import { decryptStream, decryptVerifiedStream, encryptStream } from "./stream.js";
 import { decryptBytes, encryptBytes } from "./bytes.js";
-import { GPG_MIN_VERSION, gpgDecryptStream, gpgEncryptCommand, gpgEncryptStream, gpgUsable } from "./gpg-engine.js";
+import { GPG_MIN_VERSION, decryptFailure, gpgDecryptStream, gpgEncryptCommand, gpgEncryptStream, gpgSessionDecryptCommand, gpgUsable } from "./gpg-engine.js";
 import { gpgDecryptCommand } from "./gpg-decrypt.js";
 
 const PLUGIN_NAME = "encryption:openpgp";
@@ -60,6 +60,7 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
   let signerPublic: Promise<PublicKey[]> | undefined;
   /** Asked once per process: whether restore and verify decrypt volumes with gpg. */
   let gpgHere: Promise<boolean> | undefined;
+  const withGpg = (ctx: RunContext) => options.encryptWith === "gpg" || (gpgHere ??= gpgUsable(ctx));
 
   const readKeyFiles = (files: string[]) =>
     Promise.all(
@@ -129,10 +130,17 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
     },
     async decrypt(ctx, data) {
       const key = await identity(ctx);
-      const withGpg = options.encryptWith === "gpg" || (await (gpgHere ??= gpgUsable(ctx)));
-      return (withGpg ? gpgDecryptStream(ctx, data, key) : decryptStream(data, key)).catch((error: unknown) => {
+      return (await withGpg(ctx) ? gpgDecryptStream(ctx, data, key) : decryptStream(data, key)).catch((error: unknown) => {
         throw decryptError(error);
       });
+    },
+    async decryptCommand(ctx, data) {
+      const key = await identity(ctx);
+      if (!(await withGpg(ctx))) return undefined;
+      const decrypter = await gpgSessionDecryptCommand(data, key).catch((error: unknown) => {
+        throw decryptError(error);
+      });
+      return { ...decrypter, failure: decryptFailure };
     },
     async decryptBytes(ctx, data) {
       const key = await identity(ctx);

@@ -21,8 +21,10 @@ export function compress(ctx: RunContext, input: Readable, compression: Compress
 export function decompress(ctx: RunContext, input: Readable, compression: Compression): Readable {
   if (compression === "none") return input;
   if (compression === "gzip") return through(input, createGunzip());
-  return throughZstd(ctx, input, { tool: "zstd", args: ["-q", "-d", "-c", "-"] });
+  return throughZstd(ctx, input, DECOMPRESS_ZSTD);
 }
+
+export const DECOMPRESS_ZSTD: CommandSpec = { tool: "zstd", args: ["-q", "-d", "-c", "-"] };
 
 /** An error of the input (a failed decryption, say) must reach whoever reads the output. */
 function through(input: Readable, transform: Transform): Readable {

@@ -4,7 +4,8 @@ import { pipeline } from "node:stream/promises";
 import { messages } from "../../../core/messages.js";
 import { isCryptkeepError, messageOf } from "../../../core/errors.js";
 import type { Cipher, RunContext, Store } from "../../../core/types.js";
-import { decompress } from "./compression.js";
+import { DECOMPRESS_ZSTD, decompress } from "./compression.js";
+import { outputOnceSucceeded } from "../../../core/runner.js";
 import { digestStream } from "./digest.js";
 import { filesInRange } from "./index/index.js";
 import type { Manifest, VolumeRecord } from "./manifest.js";
@@ -36,7 +37,26 @@ export async function openVolume(
 ): Promise<Readable> {
   const problem = checked ? undefined : await checkVolume(deps.store, volume);
   if (problem) throw messages.volumeDamaged(manifest.id, `${volume.name} (${problem})`, affectedFiles(manifest, volume));
-  return decompress(ctx, await deps.cipher.decrypt(ctx, await deps.store.get(volume.name)), manifest.compression);
+  const stored = await deps.store.get(volume.name);
+  const decrypter = manifest.compression === "zstd" ? await deps.cipher.decryptCommand?.(ctx, stored) : undefined;
+  if (decrypter) return decryptAndDecompress(ctx, decrypter);
+  return decompress(ctx, await deps.cipher.decrypt(ctx, stored), manifest.compression);
+}
+
+/**
+ * The cipher's command and `zstd -d` joined by a pipe, as the recipe runs them: the compressed
+ * bytes do not pass through node. The stream ends only once both exited successfully.
+ */
+function decryptAndDecompress(ctx: RunContext, decrypter: NonNullable<Awaited<ReturnType<NonNullable<Cipher["decryptCommand"]>>>>): Readable {
+  const joined = ctx.pipe([decrypter.command, DECOMPRESS_ZSTD]);
+  joined.done.finally(decrypter.cleanup).catch(() => undefined);
+  const failed = joined.done.catch((error: unknown) => Promise.reject(decrypter.failure(error)));
+  const out = outputOnceSucceeded({ ...joined, kill: (signal) => joined.kill(signal), done: failed }, decrypter.input);
+  // A reader that stops early (a failed restore, or only a volume's head handed over) stops them too.
+  out.once("close", () => {
+    if (!out.readableEnded) joined.kill();
+  });
+  return out;
 }
 
 /** What an error while reading an opened volume means: the stored bytes matched the manifest, so it is in decryption or decompression. */
