@@ -107,16 +107,17 @@ export class Runner {
       children.unshift(child);
     }
     const killAll = (signal?: NodeJS.Signals) => children.forEach((child) => child.kill(signal ?? "SIGTERM"));
-    const failures: unknown[] = [];
+    const failures: { index: number; error: unknown }[] = [];
     const outcomes = children.map((child, i) => this.finish(specs[i]!, child).catch((error: unknown) => {
-      failures.push(error);
-      killAll();
+      failures.push({ index: i, error });
+      // The commands after it are stopped; the ones before it are not: they end of the broken
+      // pipe as soon as they write again, or finish and say what they found (gpg's integrity
+      // check, when zstd after it choked on the damaged data first).
+      children.slice(i + 1).forEach((next) => next.kill("SIGTERM"));
       throw error;
     }));
-    // The cause is the first command that failed on its own: the others then die of a signal
-    // (the broken pipe, or the kill above).
     const all = Promise.allSettled(outcomes).then((settled) => {
-      if (failures.length > 0) throw failures.find((error) => !isKilled(error)) ?? failures[0];
+      if (failures.length > 0) throw causeOf(failures);
       return (settled.at(-1) as PromiseFulfilledResult<CommandResult>).value;
     });
     return this.streaming(children.at(-1)!, all, killAll);
@@ -179,9 +180,12 @@ function feed(stdin: Writable, input: string | Buffer | Readable): void {
  * The output of a command that transforms `input`, ending only once the command has exited
  * successfully: a failure of the command (or of `input`, which kills it) is an error of the
  * stream, so a consumer that stores it never takes a cut-short output for a complete one.
+ * `failure` says what the command's failure means for the data; a consumer that stops reading
+ * before the end stops the command too.
  */
-export function outputOnceSucceeded(command: StreamingCommand, input?: Readable): Readable {
+export function outputOnceSucceeded(command: StreamingCommand, input?: Readable, failure: (error: unknown) => unknown = (error) => error): Readable {
   const out = new PassThrough({ highWaterMark: 1 << 20 });
+  const done = command.done.catch((error: unknown) => Promise.reject(failure(error)));
   input?.once("error", (error) => {
     out.destroy(error);
     command.kill();
@@ -189,13 +193,33 @@ export function outputOnceSucceeded(command: StreamingCommand, input?: Readable)
   command.stdout.once("error", (error) => out.destroy(error));
   command.stdout.pipe(out, { end: false });
   command.stdout.once("end", () => {
-    command.done.then(() => out.end(), (error: Error) => out.destroy(error));
+    done.then(() => out.end(), (error: Error) => out.destroy(error));
   });
-  command.done.catch((error: Error) => out.destroy(error));
+  done.catch((error: Error) => out.destroy(error));
+  out.once("close", () => {
+    if (!out.readableEnded) command.kill();
+  });
   return out;
 }
 
 const isKilled = (error: unknown) => (error as { code?: string }).code === "COMMAND_KILLED";
+
+/**
+ * Which failure of joined commands to report: the first in the pipe that failed on its own.
+ * One that died of a signal (the kill above) or of the broken pipe (its reader had failed) only
+ * followed another; a command before the one that failed first explains its failure.
+ */
+/**
+ * A command that failed because its reader was gone: a shell's child killed by SIGPIPE (exit 141),
+ * or a tool that reports the failed write (between processes node joined, a reset socket).
+ */
+const OF_BROKEN_PIPE = /exit code 141:|broken pipe|connection reset by peer/i;
+
+function causeOf(failures: { index: number; error: unknown }[]): unknown {
+  const own = failures.filter(({ error }) => !isKilled(error) && !OF_BROKEN_PIPE.test((error as Error).message ?? ""));
+  const pick = (list: typeof failures) => [...list].sort((a, b) => a.index - b.index)[0]?.error;
+  return pick(own) ?? failures.find(({ error }) => !isKilled(error))?.error ?? failures[0]!.error;
+}
 
 export function tail(text: string, lines = 12): string {
   return text.trimEnd().split("\n").slice(-lines).join("\n");

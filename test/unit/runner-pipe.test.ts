@@ -63,4 +63,36 @@ describe("the command runner's pipe (a | b by descriptor)", () => {
     expect(await output).toMatchObject({ message: "source folder vanished" });
     await expect(joined.done).rejects.toBeDefined();
   });
+
+  it("says what a failure means through the caller's mapping, and the stream carries that", async () => {
+    const joined = new Runner().pipe([{ tool: "sh", args: ["-c", "echo 'gpg: WARNING: encrypted message has been manipulated!' >&2; exit 2"] }, { tool: "cat", args: [] }]);
+    const meaning = (error: unknown) => new Error(`damaged: ${(error as Error).message.split("\n").at(-1)!.replace(/^\s*\| /, "")}`);
+    const output = text(outputOnceSucceeded(joined, undefined, meaning)).catch((error: Error) => error);
+    expect(await output).toMatchObject({ message: "damaged: gpg: WARNING: encrypted message has been manipulated!" });
+  });
+
+  it("a reader that stops before the end stops the commands, which would otherwise block on a full pipe", async () => {
+    const joined = new Runner().pipe([{ tool: "sh", args: ["-c", "yes"] }, { tool: "cat", args: [] }]);
+    const out = outputOnceSucceeded(joined);
+    for await (const _chunk of out) break; // the first chunk only: the loop's exit destroys the stream
+    await expect(joined.done).rejects.toMatchObject({ code: "COMMAND_KILLED" });
+  });
+
+  it("a command before the one that failed first is not stopped: its own failure, found later, is the cause", async () => {
+    const joined = new Runner().pipe([
+      { tool: "sh", args: ["-c", "printf data; sleep 0.3; echo 'gpg: WARNING: encrypted message has been manipulated!' >&2; exit 2"] },
+      { tool: "sh", args: ["-c", "head -c 4 >/dev/null; echo 'zstd: Data corruption detected' >&2; exit 1"] },
+    ]);
+    const error = await joined.done.catch((e: Error) => e);
+    expect((error as Error).message).toMatch(/exit code 2: sh -c .*manipulated/s);
+  });
+
+  it("a command that failed only of the broken pipe after the next one failed is not the cause", async () => {
+    const joined = new Runner().pipe([
+      { tool: "sh", args: ["-c", "trap '' PIPE; sleep 0.2; yes 2>/dev/null || { echo 'gpg: error writing: Broken pipe' >&2; exit 2; }"] },
+      { tool: "sh", args: ["-c", "echo 'zstd: Data corruption detected' >&2; exit 1"] },
+    ]);
+    const error = await joined.done.catch((e: Error) => e);
+    expect((error as Error).message).toMatch(/exit code 1: sh -c .*Data corruption detected/s);
+  });
 });

@@ -67,16 +67,17 @@ export async function gpgDecryptStream(ctx: RunContext, input: Readable, key: op
   const decrypter = await gpgSessionDecryptCommand(input, key);
   const gpg = ctx.stream(decrypter.command);
   gpg.done.finally(decrypter.cleanup).catch(() => undefined);
-  return outputOnceSucceeded({ ...gpg, kill: (signal) => gpg.kill(signal), done: gpg.done.catch((error: unknown) => Promise.reject(decryptFailure(error))) }, decrypter.input);
+  return outputOnceSucceeded(gpg, decrypter.input, decryptFailure);
 }
 
 /**
  * gpg's failure as what it means for the data, like openpgp.js's errors: a failed integrity
  * check (MDC) is damage, said so; other failures keep gpg's own words. Not for a gpg that was
- * stopped (the run was interrupted, or its reader gave up) or never ran.
+ * stopped (the run was interrupted, or its reader gave up) or never ran, nor for another
+ * command joined to it.
  */
 export function decryptFailure(error: unknown): unknown {
-  if (!isCryptkeepError(error) || error.code !== "COMMAND_FAILED") return error;
+  if (!isCryptkeepError(error) || error.code !== "COMMAND_FAILED" || !/^command failed with exit code \d+: \S*gpg /.test(error.message)) return error;
   const said = messageOf(error).split("\n").slice(1).map((line) => line.replace(/^\s*\|?\s*/, "")).filter((line) => line && !/^gpg: DBG:/.test(line));
   if (said.some((line) => /manipulated|MDC|invalid packet|decryption failed/i.test(line))) return integrityError(new Error(said.join("; ")));
   return new Error(`gpg could not decrypt it: ${said.join("; ") || messageOf(error)}`);

@@ -45,18 +45,18 @@ export async function openVolume(
 
 /**
  * The cipher's command and `zstd -d` joined by a pipe, as the recipe runs them: the compressed
- * bytes do not pass through node. The stream ends only once both exited successfully.
+ * bytes do not pass through node. The stream ends only once both exited successfully; a reader
+ * that stops early (a failed restore, or only a volume's head handed over) stops them.
  */
 function decryptAndDecompress(ctx: RunContext, decrypter: NonNullable<Awaited<ReturnType<NonNullable<Cipher["decryptCommand"]>>>>): Readable {
   const joined = ctx.pipe([decrypter.command, DECOMPRESS_ZSTD]);
   joined.done.finally(decrypter.cleanup).catch(() => undefined);
-  const failed = joined.done.catch((error: unknown) => Promise.reject(decrypter.failure(error)));
-  const out = outputOnceSucceeded({ ...joined, kill: (signal) => joined.kill(signal), done: failed }, decrypter.input);
-  // A reader that stops early (a failed restore, or only a volume's head handed over) stops them too.
-  out.once("close", () => {
-    if (!out.readableEnded) joined.kill();
+  return outputOnceSucceeded(joined, decrypter.input, (error) => {
+    const meant = decrypter.failure(error);
+    // zstd failed and the decryption did not: the decrypted bytes do not decompress.
+    if (meant !== error || !isCryptkeepError(error) || error.code !== "COMMAND_FAILED") return meant;
+    return new Error(`it does not decompress (${messageOf(error).split("\n").slice(1).map((line) => line.replace(/^\s*\|\s*/, "")).join("; ")})`);
   });
-  return out;
 }
 
 /** What an error while reading an opened volume means: the stored bytes matched the manifest, so it is in decryption or decompression. */
