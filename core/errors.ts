@@ -26,6 +26,38 @@ export class CryptkeepError extends Error {
   }
 }
 
+/**
+ * A program that failed or was stopped. Besides the message a user reads, it carries the facts
+ * code acts on (which tool, its exit status, what it said), so no one parses the message back.
+ */
+export class CommandError extends CryptkeepError {
+  /** The tool's name as the plugin asked for it (gpg, zstd), not the path it was found at. */
+  readonly tool: string;
+  /** Its exit status; undefined when a signal stopped it or it never ran. */
+  readonly status?: number;
+  readonly signal?: string;
+  /** The end of its stderr, redacted. */
+  readonly stderr: string;
+
+  constructor(init: UserErrorInit & { tool: string; status?: number; signal?: string; stderr: string }) {
+    super(init);
+    this.name = "CommandError";
+    this.tool = init.tool;
+    this.status = init.status;
+    this.signal = init.signal;
+    this.stderr = init.stderr;
+  }
+
+  /** The lines the tool wrote, without blank ones. */
+  stderrLines(): string[] {
+    return this.stderr.split("\n").map((line) => line.trim()).filter(Boolean);
+  }
+}
+
+export function isCommandError(error: unknown, code?: "COMMAND_FAILED" | "COMMAND_KILLED"): error is CommandError {
+  return error instanceof CommandError && (code === undefined || error.code === code);
+}
+
 export function isCryptkeepError(error: unknown): error is CryptkeepError {
   return error instanceof CryptkeepError;
 }

@@ -1,4 +1,4 @@
-import { CryptkeepError } from "./errors.js";
+import { CommandError, CryptkeepError } from "./errors.js";
 import { ExitCode } from "./exit-codes.js";
 
 /**
@@ -49,10 +49,13 @@ export const messages = {
     e("TOOL_MISSING", `required program '${tool}' was not found`, tool.includes("/")
       ? `check the path given in the config's 'tools'`
       : `install it (Debian: apt-get install ${debianPackage(tool)}) or set tools.${tool} in the config to its path`),
-  commandFailed: (argv: string, exitCode: number, stderrTail: string) =>
-    e("COMMAND_FAILED", `command failed with exit code ${exitCode}: ${argv}${stderrTail ? `\n${indent(stderrTail)}` : ""}`),
-  commandKilled: (argv: string, signal: string, stderrTail: string) =>
-    e("COMMAND_KILLED", `command was stopped by ${signal}: ${argv}${stderrTail ? `\n${indent(stderrTail)}` : ""}`),
+  /** `tool`: the name the command was asked for by (gpg, zstd); `argv`: the whole command as shown. */
+  commandFailed: (tool: string, argv: string, exitCode: number, stderrTail: string) =>
+    new CommandError({ code: "COMMAND_FAILED", message: `command failed with exit code ${exitCode}: ${argv}${stderrTail ? `\n${indent(stderrTail)}` : ""}`,
+      tool, status: exitCode, stderr: stderrTail }),
+  commandKilled: (tool: string, argv: string, signal: string, stderrTail: string) =>
+    new CommandError({ code: "COMMAND_KILLED", message: `command was stopped by ${signal}: ${argv}${stderrTail ? `\n${indent(stderrTail)}` : ""}`,
+      tool, signal, stderr: stderrTail }),
 
   locked: (job: string, holder: string) =>
     e("LOCKED", `job '${job}' is locked by another run (${holder})`, "wait for it to finish", ExitCode.locked),

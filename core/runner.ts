@@ -3,6 +3,7 @@ import { execa, type ResultPromise } from "execa";
 import { Secret } from "./secret.js";
 import { redact } from "./redact.js";
 import { messages } from "./messages.js";
+import { isCommandError } from "./errors.js";
 
 /**
  * The only module that starts external programs. Secrets go in by stdin or by an extra
@@ -157,14 +158,14 @@ export class Runner {
     if (failedToStart) {
       const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
       if (code === "ENOENT") throw messages.toolMissing(this.resolveTool(spec.tool));
-      throw messages.commandFailed(formatCommand(spec, this.tools), -1, redact(result.message ?? ""));
+      throw messages.commandFailed(spec.tool, formatCommand(spec, this.tools), -1, redact(result.message ?? ""));
     }
     if (result.isCanceled) throw messages.interrupted("signal");
     if (result.isTerminated) {
-      throw messages.commandKilled(formatCommand(spec, this.tools), result.signal ?? "signal", redact(tail(stderr)));
+      throw messages.commandKilled(spec.tool, formatCommand(spec, this.tools), result.signal ?? "signal", redact(tail(stderr)));
     }
     if (exitCode !== 0 && !(spec.okExitCodes ?? []).includes(exitCode)) {
-      throw messages.commandFailed(formatCommand(spec, this.tools), exitCode, redact(tail(stderr)));
+      throw messages.commandFailed(spec.tool, formatCommand(spec, this.tools), exitCode, redact(tail(stderr)));
     }
     return { exitCode, stdout, stderr };
   }
@@ -202,23 +203,24 @@ export function outputOnceSucceeded(command: StreamingCommand, input?: Readable,
   return out;
 }
 
-const isKilled = (error: unknown) => (error as { code?: string }).code === "COMMAND_KILLED";
+/**
+ * A command that failed because its reader was gone: a shell's child killed by SIGPIPE (exit 141),
+ * or a tool that reports the failed write (between processes node joined, a reset socket).
+ */
+const OF_BROKEN_PIPE = /broken pipe|connection reset by peer/i;
+
+const followedAnother = (error: unknown) =>
+  isCommandError(error, "COMMAND_KILLED") || (isCommandError(error, "COMMAND_FAILED") && (error.status === 141 || OF_BROKEN_PIPE.test(error.stderr)));
 
 /**
  * Which failure of joined commands to report: the first in the pipe that failed on its own.
  * One that died of a signal (the kill above) or of the broken pipe (its reader had failed) only
  * followed another; a command before the one that failed first explains its failure.
  */
-/**
- * A command that failed because its reader was gone: a shell's child killed by SIGPIPE (exit 141),
- * or a tool that reports the failed write (between processes node joined, a reset socket).
- */
-const OF_BROKEN_PIPE = /exit code 141:|broken pipe|connection reset by peer/i;
-
 function causeOf(failures: { index: number; error: unknown }[]): unknown {
-  const own = failures.filter(({ error }) => !isKilled(error) && !OF_BROKEN_PIPE.test((error as Error).message ?? ""));
+  const own = failures.filter(({ error }) => !followedAnother(error));
   const pick = (list: typeof failures) => [...list].sort((a, b) => a.index - b.index)[0]?.error;
-  return pick(own) ?? failures.find(({ error }) => !isKilled(error))?.error ?? failures[0]!.error;
+  return pick(own) ?? failures.find(({ error }) => !isCommandError(error, "COMMAND_KILLED"))?.error ?? failures[0]!.error;
 }
 
 export function tail(text: string, lines = 12): string {

@@ -36,7 +36,7 @@ describe("the command runner's pipe (a | b by descriptor)", () => {
     ]);
     const output = text(outputOnceSucceeded(joined)).catch((error: Error) => error);
     const error = await joined.done.catch((e: Error) => e);
-    expect(error).toMatchObject({ code: "COMMAND_FAILED" });
+    expect(error).toMatchObject({ code: "COMMAND_FAILED", tool: "sh", status: 2, stderr: "gpg: no valid recipients" });
     expect((error as Error).message).toMatch(/exit code 2: sh -c .*head -c 10.*no valid recipients/s);
     expect(await output).toBe(error);
   });

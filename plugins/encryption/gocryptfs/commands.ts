@@ -1,5 +1,5 @@
 import { messages } from "../../../core/messages.js";
-import { isCryptkeepError, messageOf } from "../../../core/errors.js";
+import { isCommandError, isCryptkeepError, messageOf } from "../../../core/errors.js";
 import type { Secret } from "../../../core/secret.js";
 import type { RunContext } from "../../../core/types.js";
 import { lastLine } from "../../transport/ssh-check.js";
@@ -16,7 +16,7 @@ export async function gocryptfsMount(ctx: RunContext, password: Secret, args: st
   try {
     await ctx.exec({ tool: "gocryptfs", args: ["-q", ...args], input: password });
   } catch (error) {
-    if (isCryptkeepError(error) && error.message.includes(`exit code ${WRONG_PASSWORD}`)) throw messages.gocryptfsWrongPassword(source);
+    if (isCommandError(error, "COMMAND_FAILED") && error.status === WRONG_PASSWORD) throw messages.gocryptfsWrongPassword(source);
     if (isCryptkeepError(error) && (error.code === "TOOL_MISSING" || error.code === "INTERRUPTED")) throw error;
     throw messages.mountFailed(what, mountPoint, lastLine(messageOf(error)));
   }

@@ -21,5 +21,5 @@ export function cryptsetupError(action: string, failure: CryptsetupFailure, cont
   if (noDm) return messages.luksNoDeviceMapper(noDm[0].trim());
   if (/No key available/i.test(failure.stderr) || (action === "open" && failure.exitCode === 2)) return messages.luksWrongKey(context.image, context.keySource ?? "the key source");
   if (/not a valid LUKS device|Device .* does not exist|doesn't exist or access denied/i.test(failure.stderr)) return messages.luksNotInitialized(context.image, context.job);
-  return messages.commandFailed(`cryptsetup ${action} ${context.image}`, failure.exitCode, detail);
+  return messages.commandFailed("cryptsetup", `cryptsetup ${action} ${context.image}`, failure.exitCode, detail);
 }

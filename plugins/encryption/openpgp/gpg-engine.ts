@@ -9,7 +9,7 @@ import { outputOnceSucceeded, type CommandSpec } from "../../../core/runner.js";
 import type { RunContext } from "../../../core/types.js";
 import { readSessionKey } from "./session-key.js";
 import { integrityError } from "./errors.js";
-import { isCryptkeepError, messageOf } from "../../../core/errors.js";
+import { isCommandError, messageOf } from "../../../core/errors.js";
 
 /**
  * The gpg command that encrypts stdin to the recipients' public key files. `--recipient-file`
@@ -77,8 +77,8 @@ export async function gpgDecryptStream(ctx: RunContext, input: Readable, key: op
  * command joined to it.
  */
 export function decryptFailure(error: unknown): unknown {
-  if (!isCryptkeepError(error) || error.code !== "COMMAND_FAILED" || !/^command failed with exit code \d+: \S*gpg /.test(error.message)) return error;
-  const said = messageOf(error).split("\n").slice(1).map((line) => line.replace(/^\s*\|?\s*/, "")).filter((line) => line && !/^gpg: DBG:/.test(line));
+  if (!isCommandError(error, "COMMAND_FAILED") || error.tool !== "gpg") return error;
+  const said = error.stderrLines().filter((line) => !/^gpg: DBG:/.test(line));
   if (said.some((line) => /manipulated|MDC|invalid packet|decryption failed/i.test(line))) return integrityError(new Error(said.join("; ")));
   return new Error(`gpg could not decrypt it: ${said.join("; ") || messageOf(error)}`);
 }

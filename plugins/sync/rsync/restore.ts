@@ -30,6 +30,6 @@ export async function runRestore(ctx: RunContext, fs: TargetFs, options: RsyncOp
   if (!ctx.dryRun) await mkdir(request.to, { recursive: true, mode: 0o700 });
   const sources = request.paths.length ? request.paths.map((p) => `${tree.dir}/./${p.replace(/^\/+|\/+$/g, "")}`) : [`${tree.dir}/`];
   const stats = await runRsync(ctx, fs.target, "restore", ["-a", ...(request.paths.length ? ["-R"] : []), ...sources, `${request.to}/`]);
-  if (stats.errors.length) throw messages.commandFailed("rsync (restore)", 23, stats.errors.join("\n"));
+  if (stats.errors.length) throw messages.commandFailed("rsync", "rsync (restore)", 23, stats.errors.join("\n"));
   return { snapshot: request.at ?? "latest", to: request.to, files: stats.regularFiles, bytes: stats.totalFileSize, chain: tree.parts, elapsedMs: Date.now() - started };
 }

@@ -1,6 +1,6 @@
 import { createGunzip, createGzip } from "node:zlib";
 import { pipeline, type Readable, type Transform } from "node:stream";
-import type { CommandSpec } from "../../../core/runner.js";
+import { outputOnceSucceeded, type CommandSpec } from "../../../core/runner.js";
 import type { RunContext } from "../../../core/types.js";
 
 export type Compression = "none" | "zstd" | "gzip";
@@ -33,17 +33,7 @@ function through(input: Readable, transform: Transform): Readable {
 }
 
 function throughZstd(ctx: RunContext, input: Readable, command: CommandSpec): Readable {
-  const zstd = ctx.stream({ ...command, input });
-  zstd.done.catch((error: unknown) => zstd.stdout.destroy(error as Error));
-  // A reader that stops early (a failed restore) ends the process too, rather than leaving it blocked on a full pipe.
-  zstd.stdout.once("close", () => {
-    if (!zstd.stdout.readableEnded) zstd.kill();
-  });
-  input.once("error", (error) => {
-    zstd.stdout.destroy(error);
-    zstd.kill();
-  });
-  return zstd.stdout;
+  return outputOnceSucceeded(ctx.stream({ ...command, input }), input);
 }
 
 export function recipeDecompress(compression: Compression): string | undefined {

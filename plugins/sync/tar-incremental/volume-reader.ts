@@ -2,7 +2,7 @@ import { once } from "node:events";
 import type { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { messages } from "../../../core/messages.js";
-import { isCryptkeepError, messageOf } from "../../../core/errors.js";
+import { isCommandError, isCryptkeepError, messageOf } from "../../../core/errors.js";
 import type { Cipher, RunContext, Store } from "../../../core/types.js";
 import { DECOMPRESS_ZSTD, decompress } from "./compression.js";
 import { outputOnceSucceeded } from "../../../core/runner.js";
@@ -54,8 +54,8 @@ function decryptAndDecompress(ctx: RunContext, decrypter: NonNullable<Awaited<Re
   return outputOnceSucceeded(joined, decrypter.input, (error) => {
     const meant = decrypter.failure(error);
     // zstd failed and the decryption did not: the decrypted bytes do not decompress.
-    if (meant !== error || !isCryptkeepError(error) || error.code !== "COMMAND_FAILED") return meant;
-    return new Error(`it does not decompress (${messageOf(error).split("\n").slice(1).map((line) => line.replace(/^\s*\|\s*/, "")).join("; ")})`);
+    if (meant !== error || !isCommandError(error, "COMMAND_FAILED")) return meant;
+    return new Error(`it does not decompress (${error.stderrLines().join("; ")})`);
   });
 }
 
