@@ -41,6 +41,16 @@ export interface StreamingCommand {
   kill(signal?: NodeJS.Signals): void;
 }
 
+/** A command running on its own, its output going where it was told. */
+export interface RunningCommand {
+  done: Promise<CommandResult>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export interface CommandSink extends RunningCommand {
+  stdin: Writable;
+}
+
 export type ToolPaths = Readonly<Record<string, string>>;
 
 /** Quotes a word for a POSIX shell, leaving plain words as they are. */
@@ -98,16 +108,46 @@ export class Runner {
    */
   pipe(specs: readonly CommandSpec[]): StreamingCommand {
     if (specs.length === 1) return this.stream(specs[0]!);
+    const joined = this.join(specs, "pipe", false);
+    return this.streaming(joined.children.at(-1)!, joined.done, joined.kill);
+  }
+
+  /**
+   * Starts a command whose stdin node keeps open: commands joined by `pipeInto` write into it one
+   * after another, by descriptor, and node may write too between them; it ends when node ends `stdin`.
+   */
+  sink(spec: CommandSpec): CommandSink {
+    const child = this.start(spec, "pipe", false, "pipe");
+    const stdin = child.stdin as Writable;
+    // A write into a command that has exited is its failure, which `done` reports.
+    stdin.on("error", () => undefined);
+    const done = this.finish(spec, child);
+    // Awaited once node has written its part, which may be after the command failed.
+    done.catch(() => undefined);
+    return { stdin, done, kill: (signal) => child.kill(signal ?? "SIGTERM") };
+  }
+
+  /**
+   * Commands joined like `pipe`, the last writing into `into` (a sink's stdin), which stays open for
+   * whoever writes next. `stopsEarly`: the last command stops reading before the end on purpose
+   * (dd count=N); the commands before it then ending of the broken pipe is no failure.
+   */
+  pipeInto(specs: readonly CommandSpec[], into: Writable, options: { stopsEarly?: boolean } = {}): RunningCommand {
+    const joined = this.join(specs, into, options.stopsEarly ?? false);
+    return { done: joined.done, kill: joined.kill };
+  }
+
+  private join(specs: readonly CommandSpec[], into: "pipe" | Writable, stopsEarly: boolean) {
     const children: ResultPromise[] = [];
     // Started from the last, so that each one's stdin exists when the one before it starts.
     for (let i = specs.length - 1; i >= 0; i--) {
       const next = children[0];
-      const child = this.start(specs[i]!, next ? (next.stdin as Writable) : "pipe", true, i > 0 ? "pipe" : undefined);
+      const child = this.start(specs[i]!, next ? (next.stdin as Writable) : into, true, i > 0 ? "pipe" : undefined);
       // Only the writer may keep the pipe's write end open, or the reader never sees its end.
       if (next) (next.stdin as Writable).destroy();
       children.unshift(child);
     }
-    const killAll = (signal?: NodeJS.Signals) => children.forEach((child) => child.kill(signal ?? "SIGTERM"));
+    const kill = (signal?: NodeJS.Signals) => children.forEach((child) => child.kill(signal ?? "SIGTERM"));
     const failures: { index: number; error: unknown }[] = [];
     const outcomes = children.map((child, i) => this.finish(specs[i]!, child).catch((error: unknown) => {
       failures.push({ index: i, error });
@@ -117,11 +157,13 @@ export class Runner {
       children.slice(i + 1).forEach((next) => next.kill("SIGTERM"));
       throw error;
     }));
-    const all = Promise.allSettled(outcomes).then((settled) => {
-      if (failures.length > 0) throw causeOf(failures);
-      return (settled.at(-1) as PromiseFulfilledResult<CommandResult>).value;
+    const done = Promise.allSettled(outcomes).then((settled) => {
+      const last = settled.at(-1)!;
+      const stoppedOnPurpose = stopsEarly && last.status === "fulfilled" && failures.every(({ error }) => endedOfBrokenPipe(error));
+      if (failures.length > 0 && !stoppedOnPurpose) throw causeOf(failures);
+      return (last as PromiseFulfilledResult<CommandResult>).value;
     });
-    return this.streaming(children.at(-1)!, all, killAll);
+    return { children, done, kill };
   }
 
   private start(spec: CommandSpec, stdout: "pipe" | Writable, streaming = false, stdin?: "pipe"): ResultPromise {
@@ -209,8 +251,13 @@ export function outputOnceSucceeded(command: StreamingCommand, input?: Readable,
  */
 const OF_BROKEN_PIPE = /broken pipe|connection reset by peer/i;
 
-const followedAnother = (error: unknown) =>
-  isCommandError(error, "COMMAND_KILLED") || (isCommandError(error, "COMMAND_FAILED") && (error.status === 141 || OF_BROKEN_PIPE.test(error.stderr)));
+/** Whether a command failed only because the command it wrote to had stopped reading. */
+export function endedOfBrokenPipe(error: unknown): boolean {
+  if (isCommandError(error, "COMMAND_KILLED")) return error.signal === "SIGPIPE";
+  return isCommandError(error, "COMMAND_FAILED") && (error.status === 141 || OF_BROKEN_PIPE.test(error.stderr));
+}
+
+const followedAnother = (error: unknown) => isCommandError(error, "COMMAND_KILLED") || endedOfBrokenPipe(error);
 
 /**
  * Which failure of joined commands to report: the first in the pipe that failed on its own.

@@ -5,14 +5,14 @@ import { Teardown } from "./teardown.js";
 import { TeardownError, isCryptkeepError } from "./errors.js";
 import { acquireLock } from "./lock.js";
 import { waitForLock } from "./lock-wait.js";
-import { Runner, formatCommand, type CommandResult, type CommandSpec, type StreamingCommand } from "./runner.js";
+import { Runner, formatCommand, type CommandResult, type CommandSink, type CommandSpec, type RunningCommand, type StreamingCommand } from "./runner.js";
 import type { Secret, SecretSource } from "./secret.js";
 import { resolveJobSecret } from "./secret-source.js";
 import { expandPath } from "./paths.js";
 import type { Logger } from "./log.js";
 import { Progress } from "./progress.js";
 import type { CommandName, RunContext, RunOptions } from "./types.js";
-import { PassThrough } from "node:stream";
+import { PassThrough, type Writable } from "node:stream";
 
 export interface SessionSettings {
   command: CommandName;
@@ -101,6 +101,24 @@ export async function runSession<T>(
       }
       settings.log.debug(`run: ${text}`);
       return active().pipe(specs);
+    },
+    sink: (spec: CommandSpec): CommandSink => {
+      const text = formatCommand(spec, settings.tools);
+      if (dryRun) {
+        plan.push({ kind: "command", text });
+        return { stdin: new PassThrough().resume(), done: Promise.resolve({ exitCode: 0, stdout: "", stderr: "" }), kill: () => undefined };
+      }
+      settings.log.debug(`run: ${text} (reading what is piped into it)`);
+      return active().sink(spec);
+    },
+    pipeInto: (specs: readonly CommandSpec[], into: Writable, options?: { stopsEarly?: boolean }): RunningCommand => {
+      const text = specs.map((spec) => formatCommand(spec, settings.tools)).join(" | ");
+      if (dryRun) {
+        plan.push({ kind: "command", text });
+        return { done: Promise.resolve({ exitCode: 0, stdout: "", stderr: "" }), kill: () => undefined };
+      }
+      settings.log.debug(`run: ${text} (into a running command's stdin)`);
+      return active().pipeInto(specs, into, options);
     },
     secret: (source: SecretSource, purpose: string) => {
       const key = JSON.stringify(source);

@@ -1,7 +1,7 @@
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import type { z } from "zod";
 import type { Engine } from "./engine.js";
-import type { CommandResult, CommandSpec, StreamingCommand } from "./runner.js";
+import type { CommandResult, CommandSink, CommandSpec, RunningCommand, StreamingCommand } from "./runner.js";
 import type { Secret, SecretSource } from "./secret.js";
 import type { Logger } from "./log.js";
 import type { Progress } from "./progress.js";
@@ -69,6 +69,10 @@ export interface RunContext {
   stream(spec: CommandSpec): StreamingCommand;
   /** Commands joined like a shell's `a | b`, by descriptor: the first reads its `input`, the last's stdout is returned. */
   pipe(specs: readonly CommandSpec[]): StreamingCommand;
+  /** A command whose stdin stays open for commands joined into it one after another (`pipeInto`), then node. */
+  sink(spec: CommandSpec): CommandSink;
+  /** Commands joined like `pipe`, the last writing into a sink's stdin, which stays open; see Runner.pipeInto. */
+  pipeInto(specs: readonly CommandSpec[], into: Writable, options?: { stopsEarly?: boolean }): RunningCommand;
   secret(source: SecretSource, purpose: string): Promise<Secret>;
   /** Resolves a path from the config relative to the config file's folder; expands ~. */
   resolvePath(path: string): string;
@@ -203,6 +207,8 @@ export interface Cipher {
    * Same precondition as `decrypt`. Optional.
    */
   decryptCommand?(ctx: RunContext, data: Readable): Promise<{ command: CommandSpec; input: Readable; cleanup(): Promise<void>; failure(error: unknown): unknown } | undefined>;
+  /** Whether `decryptCommand` gives a command here, asked before any data is opened. Optional, with it. */
+  decryptsByCommand?(ctx: RunContext): Promise<boolean>;
   decryptBytes(ctx: RunContext, data: Uint8Array): Promise<Uint8Array>;
   /**
    * decryptBytes as a stream, for big metadata written by encryptSigned: integrity and signature

@@ -96,3 +96,27 @@ describe("the command runner's pipe (a | b by descriptor)", () => {
     expect((error as Error).message).toMatch(/exit code 1: sh -c .*Data corruption detected/s);
   });
 });
+
+describe("a sink: one command's stdin written by commands in turn, then by node", () => {
+  it("gets each writer's bytes in the order they ran, node's last, and ends when node ends it", async () => {
+    const runner = new Runner();
+    const sink = runner.sink({ tool: "cat", args: [] });
+    await runner.pipeInto([{ tool: "printf", args: ["one,"] }, { tool: "tr", args: ["a-z", "A-Z"] }], sink.stdin).done;
+    await runner.pipeInto([{ tool: "printf", args: ["two,"] }], sink.stdin).done;
+    sink.stdin.end("three");
+    expect((await sink.done).stdout).toBe("ONE,two,three");
+  });
+
+  it("stopsEarly: the writers before a command that stopped reading on purpose ended well; a failure of their own still counts", async () => {
+    const runner = new Runner();
+    const sink = runner.sink({ tool: "cat", args: [] });
+    const head = { tool: "head", args: ["-c", "6"] };
+    await runner.pipeInto([{ tool: "sh", args: ["-c", "yes"] }, head], sink.stdin, { stopsEarly: true }).done;
+    // Without stopsEarly, yes dying of the broken pipe is a failure of the whole.
+    await expect(runner.pipeInto([{ tool: "sh", args: ["-c", "yes"] }, head], sink.stdin).done).rejects.toMatchObject({ tool: "sh" });
+    await expect(runner.pipeInto([{ tool: "sh", args: ["-c", "printf ab; exit 3"] }, head], sink.stdin, { stopsEarly: true }).done)
+      .rejects.toMatchObject({ code: "COMMAND_FAILED", status: 3 });
+    sink.stdin.end();
+    expect((await sink.done).stdout).toBe("y\ny\ny\ny\ny\ny\nab");
+  });
+});

@@ -142,6 +142,7 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
       });
       return { ...decrypter, failure: decryptFailure };
     },
+    decryptsByCommand: async (ctx) => withGpg(ctx),
     async decryptBytes(ctx, data) {
       const key = await identity(ctx);
       const signers = await verifyWith();

@@ -56,6 +56,12 @@ export class Tree {
     return this.entries.get(path)?.type === "dir" || this.archived.has(path);
   }
 
+  folderCount(): number {
+    let count = 0;
+    for (const entry of this.entries.values()) if (entry.type === "dir") count++;
+    return count;
+  }
+
   /** Every entry, in no particular order. */
   values(): IterableIterator<ManifestFile> {
     return this.entries.values();

@@ -26,7 +26,7 @@ export const HANDOFF_LIMIT = 16 * 1024 * 1024;
 /** mkdir calls in flight while the folders are made. */
 const FOLDERS_AT_ONCE = 8;
 /** Two zero blocks: the end of a tar archive, after a range that is not the archive's last. */
-const END_OF_ARCHIVE = Buffer.alloc(1024);
+export const END_OF_ARCHIVE = Buffer.alloc(1024);
 
 /**
  * A plan to extract `manifest`'s archive with a tar per volume, or undefined when one tar must
@@ -69,9 +69,9 @@ function firstAtLeast(sorted: number[], value: number): number {
   return low;
 }
 
-interface Deferred<T> { promise: Promise<T>; resolve(value: T): void; reject(error: unknown): void }
+export interface Deferred<T> { promise: Promise<T>; resolve(value: T): void; reject(error: unknown): void }
 
-function deferred<T>(): Deferred<T> {
+export function deferred<T>(): Deferred<T> {
   let resolve!: (value: T) => void;
   let reject!: (error: unknown) => void;
   const promise = new Promise<T>((yes, no) => { resolve = yes; reject = no; });
@@ -189,7 +189,7 @@ export async function extractInParallel(
  * creating at the same moment, which failed one restore in six here ("Cannot open: No such file
  * or directory"). Paths tar itself would refuse (absolute, with "..") are left to tar.
  */
-async function makeFolders(manifest: Manifest, dest: string): Promise<void> {
+export async function makeFolders(manifest: Manifest, dest: string): Promise<void> {
   const paths = manifest.files
     .filter((f) => f.type === "dir" && f.inArchive && f.path !== "." && !isAbsolute(f.path) && !f.path.split("/").includes(".."))
     .map((f) => join(dest, f.path));
@@ -202,7 +202,7 @@ async function makeFolders(manifest: Manifest, dest: string): Promise<void> {
  * Runs task(0..count-1) with at most `limit` at once, starting them in order: a volume's tar waits
  * for the head of the next volume, whose task has then always been started.
  */
-async function inOrder(count: number, limit: number, task: (k: number) => Promise<void>): Promise<void> {
+export async function inOrder(count: number, limit: number, task: (k: number) => Promise<void>): Promise<void> {
   let next = 0;
   let failed = false;
   const runner = async () => {

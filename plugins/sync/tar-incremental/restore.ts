@@ -13,6 +13,9 @@ import { streamSnapshot } from "./volume-reader.js";
 import { checkRestored } from "./restore-check.js";
 import { moveFromScratch, scratchBeside } from "./restore-scratch.js";
 import { extractInParallel, planParallelExtract } from "./parallel-extract.js";
+import { extractInParallelPiped, extractPiped } from "./piped-extract.js";
+import { slicesByKernel } from "./volume-slice.js";
+import { chunkHints, extractInChunks, type ChunkHints } from "./chunked-extract.js";
 
 /** Volumes of a full extracted at once: one tar per core, at most 4 (each holds a decryption and a zstd too). */
 const EXTRACT_WORKERS = Math.min(4, availableParallelism());
@@ -53,8 +56,12 @@ export async function runRestore(ctx: RunContext, deps: RestoreDeps, request: Re
   // One pass over the chain: what to ask each archive for (a folder is in every archive of the
   // snapshots that have it), and at its end the tree restored.
   const tree = new Tree();
+  const hints: ChunkHints[] = [];
   const membersOf = manifests.map((manifest) => {
+    // What the tree has before each archive is what its hints need: taken as the tree is built.
+    const before = chunkHints(manifest, (path) => tree.get(path)?.type);
     tree.apply(manifest);
+    hints.push({ ...before, folders: paths.length === 0 ? tree.folderCount() : 0 });
     return paths.filter((path) => path === "." || tree.inArchive(path));
   });
   const selected = selectFiles([...tree.values()], paths, target.id);
@@ -63,15 +70,22 @@ export async function runRestore(ctx: RunContext, deps: RestoreDeps, request: Re
   const dest = whole ? await scratchBeside(ctx, request.to) : request.to;
 
   ctx.progress.start(`restore ${ctx.job}`);
+  const kernelPipes = await slicesByKernel(ctx, deps.cipher);
   for (const [i, manifest] of manifests.entries()) {
+    const piped = kernelPipes && manifest.compression === "zstd";
     const members = paths.length === 0 || whole ? [] : membersOf[i]!;
     if (paths.length > 0 && !whole && members.length === 0) continue;
     // The chain's full, extracted whole into a folder still empty: a tar per volume at once
     // (extracting 50,000 files is bound by the kernel's work per file, which one tar does on one core).
     const parallel = i === 0 && members.length === 0 ? planParallelExtract(manifest, EXTRACT_WORKERS) : undefined;
     if (parallel) {
-      ctx.log.debug(`extracting ${manifest.id}'s ${manifest.volumes.length} volumes with up to ${EXTRACT_WORKERS} tars at once`);
-      await extractInParallel(ctx, deps, manifest, parallel, dest, EXTRACT_WORKERS);
+      ctx.log.debug(`extracting ${manifest.id}'s ${manifest.volumes.length} volumes with up to ${EXTRACT_WORKERS} tars at once${piped ? ", by kernel pipes" : ""}`);
+      await (piped ? extractInParallelPiped : extractInParallel)(ctx, deps, manifest, parallel, dest, EXTRACT_WORKERS);
+      continue;
+    }
+    if (paths.length === 0 && (await extractInChunks(ctx, deps, manifest, hints[i]!, dest))) continue;
+    if (piped) {
+      await extractPiped(ctx, deps, manifest, dest, members);
       continue;
     }
     const input = new PassThrough({ highWaterMark: 1 << 20 });

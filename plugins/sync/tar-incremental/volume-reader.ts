@@ -20,6 +20,12 @@ export async function checkVolume(store: Store, volume: VolumeRecord): Promise<s
   return undefined;
 }
 
+/** checkVolume, its problem thrown as VOLUME_DAMAGED naming the volume and its files. */
+export async function ensureIntact(store: Store, manifest: Manifest, volume: VolumeRecord): Promise<void> {
+  const problem = await checkVolume(store, volume);
+  if (problem) throw messages.volumeDamaged(manifest.id, `${volume.name} (${problem})`, affectedFiles(manifest, volume));
+}
+
 export function affectedFiles(manifest: Manifest, volume: VolumeRecord): string[] {
   return filesInRange(manifest.files, volume.tarStart, volume.tarEnd).map((f) => f.path);
 }
@@ -35,28 +41,32 @@ export async function openVolume(
   volume: VolumeRecord,
   checked = false,
 ): Promise<Readable> {
-  const problem = checked ? undefined : await checkVolume(deps.store, volume);
-  if (problem) throw messages.volumeDamaged(manifest.id, `${volume.name} (${problem})`, affectedFiles(manifest, volume));
+  if (!checked) await ensureIntact(deps.store, manifest, volume);
   const stored = await deps.store.get(volume.name);
   const decrypter = manifest.compression === "zstd" ? await deps.cipher.decryptCommand?.(ctx, stored) : undefined;
   if (decrypter) return decryptAndDecompress(ctx, decrypter);
   return decompress(ctx, await deps.cipher.decrypt(ctx, stored), manifest.compression);
 }
 
+export type Decrypter = NonNullable<Awaited<ReturnType<NonNullable<Cipher["decryptCommand"]>>>>;
+
 /**
  * The cipher's command and `zstd -d` joined by a pipe, as the recipe runs them: the compressed
  * bytes do not pass through node. The stream ends only once both exited successfully; a reader
  * that stops early (a failed restore, or only a volume's head handed over) stops them.
  */
-function decryptAndDecompress(ctx: RunContext, decrypter: NonNullable<Awaited<ReturnType<NonNullable<Cipher["decryptCommand"]>>>>): Readable {
+function decryptAndDecompress(ctx: RunContext, decrypter: Decrypter): Readable {
   const joined = ctx.pipe([decrypter.command, DECOMPRESS_ZSTD]);
   joined.done.finally(decrypter.cleanup).catch(() => undefined);
-  return outputOnceSucceeded(joined, decrypter.input, (error) => {
-    const meant = decrypter.failure(error);
-    // zstd failed and the decryption did not: the decrypted bytes do not decompress.
-    if (meant !== error || !isCommandError(error, "COMMAND_FAILED")) return meant;
-    return new Error(`it does not decompress (${error.stderrLines().join("; ")})`);
-  });
+  return outputOnceSucceeded(joined, decrypter.input, (error) => decodeFailure(decrypter, error));
+}
+
+/** What the failure of the decryption joined to `zstd -d` means for the data. */
+export function decodeFailure(decrypter: Decrypter, error: unknown): unknown {
+  const meant = decrypter.failure(error);
+  // zstd failed and the decryption did not: the decrypted bytes do not decompress.
+  if (meant !== error || !isCommandError(error, "COMMAND_FAILED") || error.tool !== "zstd") return meant;
+  return new Error(`it does not decompress (${error.stderrLines().join("; ")})`);
 }
 
 /** What an error while reading an opened volume means: the stored bytes matched the manifest, so it is in decryption or decompression. */
