@@ -92,7 +92,7 @@ export function planChunkedExtract(folders: { path: string; tarStart: number }[]
  */
 async function indexFolders(ctx: RunContext, deps: Deps, manifest: Manifest, foldersEnd: number): Promise<{ path: string; tarStart: number }[]> {
   const folders: { path: string; tarStart: number }[] = [];
-  const indexer = new TarIndexer({ keepMembers: false, onMember: (m) => void (m.type === "dir" && folders.push({ path: m.path, tarStart: m.headerStart })) });
+  const indexer = new TarIndexer({ keepMembers: false, keepDumpdirs: false, onMember: (m) => void (m.type === "dir" && folders.push({ path: m.path, tarStart: m.headerStart })) });
   async function* head(): AsyncGenerator<Buffer> {
     yield* archiveBytes(ctx, deps, manifest, 0, foldersEnd);
     yield END_OF_ARCHIVE;

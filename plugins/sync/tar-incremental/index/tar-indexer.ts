@@ -48,12 +48,17 @@ export class TarIndexer extends Writable {
 
   private readonly onMember?: (member: TarMember) => void;
   private readonly keepMembers: boolean;
+  private readonly keepDumpdirs: boolean;
 
-  /** `keepMembers: false`: members go only to `onMember`, and the index's `members` stays empty (verify of 50,000 files). */
-  constructor(options: { highWaterMark?: number; onMember?: (member: TarMember) => void; keepMembers?: boolean } = {}) {
+  /**
+   * `keepMembers: false`: members go only to `onMember`, and the index's `members` stays empty (verify of 50,000 files).
+   * `keepDumpdirs: false`: the index's `dumpdirs` stays empty (a restore that only needs where the folders are).
+   */
+  constructor(options: { highWaterMark?: number; onMember?: (member: TarMember) => void; keepMembers?: boolean; keepDumpdirs?: boolean } = {}) {
     super({ highWaterMark: options.highWaterMark });
     this.onMember = options.onMember;
     this.keepMembers = options.keepMembers ?? true;
+    this.keepDumpdirs = options.keepDumpdirs ?? true;
     this.step = this.headerStep();
     this.done = new Promise<TarIndex>((resolve, reject) => {
       this.once("finish", () => resolve(this.index()));
@@ -336,7 +341,7 @@ export class TarIndexer extends Writable {
   }
 
   private addDumpdir(path: string, headerStart: number, data: Uint8Array): void {
-    this.dumpdirs.push({ path, headerStart, entries: parseDumpdir(data) });
+    if (this.keepDumpdirs) this.dumpdirs.push({ path, headerStart, entries: parseDumpdir(data) });
   }
 
   private wrap(error: unknown): Error {
