@@ -75,7 +75,7 @@ export async function editConfig(ws: Workspace, from: string, to: string): Promi
 export function spawnCli(ws: Workspace, args: string[]): ResultPromise<{ reject: false }> {
   return execa("node", [BIN, ...args], {
     cwd: ws.dir, reject: false, stdin: "ignore",
-    env: { XDG_CACHE_HOME: ws.cache, CK_PASSPHRASE: ws.passphrase },
+    env: { XDG_CACHE_HOME: ws.cache, CK_PASSPHRASE: ws.passphrase, ...(ws.tmp ? { TMPDIR: ws.tmp } : {}) },
   }) as ResultPromise<{ reject: false }>;
 }
 

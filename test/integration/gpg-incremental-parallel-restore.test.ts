@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chmod, link, lstat, mkdir, symlink, writeFile } from "node:fs/promises";
+import { chmod, link, lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { cli, ok, workspace, type Workspace } from "../helpers/cli.js";
-import { removeWorkspace } from "../helpers/failures.js";
+import { cli, ok, privateTmp, workspace, type Workspace } from "../helpers/cli.js";
+import { expectFailure, removeWorkspace, spawnCli } from "../helpers/failures.js";
 import { listing, stampFolders } from "../helpers/tree.js";
 
 const IS_ROOT = process.getuid?.() === 0;
@@ -108,5 +108,44 @@ describe.each([
     } finally {
       await execa("umount", [small]);
     }
+  }, 120_000);
+});
+
+/** The command lines of the processes whose working folder is `dir` or under it. */
+async function processesIn(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of (await readdir("/proc")).filter((name) => /^\d+$/.test(name))) {
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => "");
+    if (cwd === dir || cwd.startsWith(`${dir}/`)) found.push((await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).replace(/\0/g, " ").trim());
+  }
+  return found;
+}
+
+describe("gpgIncremental restore interrupted while volumes go gpg | zstd -d | dd into the tars", () => {
+  let ws: Workspace;
+  let tmp: string;
+
+  beforeAll(async () => {
+    ws = await workspace({ volumeSize: "1MiB", compression: "zstd" });
+    // The runs' own TMPDIR: gpg's throwaway homes are made there, so what is left is this test's.
+    tmp = await privateTmp(ws);
+    for (let i = 0; i < 30; i++) await writeFile(join(ws.source, `part ${String(i).padStart(2, "0")}.bin`), randomBytes(4 * 1024 * 1024));
+    await ok(ws, ["backup", "documents"]);
+  }, 120_000);
+  afterAll(() => removeWorkspace(ws));
+
+  it.each(["SIGINT", "SIGTERM"] as const)("%s: exit 130, says interrupted; no tar, gpg, zstd or dd outlives the run, nor a gpg home", async (signal) => {
+    const out = join(ws.dir, `out-${signal}`);
+    const run = spawnCli(ws, ["restore", "documents", "--to", out]);
+    const deadline = Date.now() + 30_000;
+    while ((await readdir(out).catch(() => [])).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    run.kill(signal);
+    const result = await run;
+    expectFailure({ exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) }, 130,
+      `error: documents: interrupted by ${signal}; everything opened was closed`, "run the command again");
+    // The CLI's programs run in its working folder (zstd and dd name no path of the workspace).
+    expect(await processesIn(ws.dir)).toEqual([]);
+    // The config loader's cache (jiti) may be there; no gpg home may.
+    expect((await readdir(tmp)).filter((name) => name.startsWith("cryptkeep-"))).toEqual([]);
   }, 120_000);
 });

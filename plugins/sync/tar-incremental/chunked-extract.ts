@@ -2,12 +2,12 @@ import { mkdir } from "node:fs/promises";
 import { dirname, isAbsolute, join } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { Cipher, RunContext, Store } from "../../../core/types.js";
+import type { RunContext } from "../../../core/types.js";
 import { TarIndexer, type EntryType } from "./index/index.js";
 import type { Manifest } from "./manifest.js";
 import { END_OF_ARCHIVE } from "./parallel-extract.js";
 import { extractArgs } from "./tar-args.js";
-import { openVolume, readFailure } from "./volume-reader.js";
+import { openVolume, readFailure, type VolumeDeps } from "./volume-reader.js";
 
 /**
  * GNU tar (1.34) looks up each folder it extracts in a list of every folder it has extracted and
@@ -90,7 +90,7 @@ export function planChunkedExtract(folders: { path: string; tarStart: number }[]
  * folders that changed, so the archive's head (every folder, before the first file) is read
  * once to find them, with the indexer the backup uses.
  */
-async function indexFolders(ctx: RunContext, deps: Deps, manifest: Manifest, foldersEnd: number): Promise<{ path: string; tarStart: number }[]> {
+async function indexFolders(ctx: RunContext, deps: VolumeDeps, manifest: Manifest, foldersEnd: number): Promise<{ path: string; tarStart: number }[]> {
   const folders: { path: string; tarStart: number }[] = [];
   const indexer = new TarIndexer({ keepMembers: false, keepDumpdirs: false, onMember: (m) => void (m.type === "dir" && folders.push({ path: m.path, tarStart: m.headerStart })) });
   async function* head(): AsyncGenerator<Buffer> {
@@ -101,8 +101,6 @@ async function indexFolders(ctx: RunContext, deps: Deps, manifest: Manifest, fol
   return folders;
 }
 
-type Deps = { store: Store; cipher: Cipher };
-
 /**
  * Extracts an incremental with a tar per FOLDERS_PER_TAR folders (planChunkedExtract), one
  * after another; false, having done nothing, when its archive is not fit for it. The folders the
@@ -110,7 +108,7 @@ type Deps = { store: Store; cipher: Cipher };
  * tar has already set. Node reads the archive at two places at once, the folders and the files,
  * and hands each tar its two ranges.
  */
-export async function extractInChunks(ctx: RunContext, deps: Deps, manifest: Manifest, hints: ChunkHints, dest: string): Promise<boolean> {
+export async function extractInChunks(ctx: RunContext, deps: VolumeDeps, manifest: Manifest, hints: ChunkHints, dest: string): Promise<boolean> {
   if (!hints.eligible || hints.folders < 2 * FOLDERS_PER_TAR) return false;
   const archiveEnd = manifest.volumes.at(-1)!.tarEnd;
   const members = manifest.files.filter((f) => f.inArchive && f.tarStart !== undefined && f.type !== "dir").sort((a, b) => a.tarStart! - b.tarStart!);
@@ -152,7 +150,7 @@ export async function extractInChunks(ctx: RunContext, deps: Deps, manifest: Man
 const checkedVolumes = new WeakMap<Manifest, Set<string>>();
 
 /** The archive's bytes [from, to), volume after volume, each checked against the manifest before it is first decrypted. */
-async function* archiveBytes(ctx: RunContext, deps: Deps, manifest: Manifest, from: number, to: number): AsyncGenerator<Buffer> {
+async function* archiveBytes(ctx: RunContext, deps: VolumeDeps, manifest: Manifest, from: number, to: number): AsyncGenerator<Buffer> {
   for (const volume of manifest.volumes) {
     if (volume.tarEnd <= from || volume.tarStart >= to) continue;
     // Read at up to three places (the folders' index, the folders, the files): checked once.

@@ -1,10 +1,10 @@
 import type { CommandSink } from "../../../core/runner.js";
 import { endedOfBrokenPipe } from "../../../core/runner.js";
-import type { Cipher, RunContext, Store } from "../../../core/types.js";
+import type { RunContext } from "../../../core/types.js";
 import type { Manifest } from "./manifest.js";
 import { END_OF_ARCHIVE, deferred, inOrder, makeFolders, type ParallelPlan } from "./parallel-extract.js";
 import { extractArgs } from "./tar-args.js";
-import { ensureIntact } from "./volume-reader.js";
+import { ensureIntact, type VolumeDeps } from "./volume-reader.js";
 import { sendSlice, type Slice } from "./volume-slice.js";
 
 /**
@@ -13,13 +13,11 @@ import { sendSlice, type Slice } from "./volume-slice.js";
  * Node only orders the writers: a tar's stdin stays open from one writer to the next.
  */
 
-type Deps = { store: Store; cipher: Cipher };
-
 /**
  * Sends a slice into a tar. When the tar has stopped reading (a full disk, say), its own failure
  * is the one to report, not the broken pipe of the commands writing to it.
  */
-async function feed(ctx: RunContext, deps: Deps, manifest: Manifest, k: number, slice: Slice, tar: CommandSink, stop?: AbortSignal): Promise<void> {
+async function feed(ctx: RunContext, deps: VolumeDeps, manifest: Manifest, k: number, slice: Slice, tar: CommandSink, stop?: AbortSignal): Promise<void> {
   const volume = manifest.volumes[k]!;
   try {
     await sendSlice(ctx, deps, manifest, volume, slice, tar.stdin, stop);
@@ -32,7 +30,7 @@ async function feed(ctx: RunContext, deps: Deps, manifest: Manifest, k: number, 
 }
 
 /** One tar extracting `manifest`'s archive, its volumes in order: extractArgs(dest, members). */
-export async function extractPiped(ctx: RunContext, deps: Deps, manifest: Manifest, dest: string, members: string[]): Promise<void> {
+export async function extractPiped(ctx: RunContext, deps: VolumeDeps, manifest: Manifest, dest: string, members: string[]): Promise<void> {
   const tar = ctx.sink({ tool: "tar", args: extractArgs(dest, members), env: { LC_ALL: "C" } });
   try {
     for (const [k, volume] of manifest.volumes.entries()) {
@@ -56,7 +54,7 @@ export async function extractPiped(ctx: RunContext, deps: Deps, manifest: Manife
  * supplies the end of the member straddling into it. The folders' tar gets volume 0's head the
  * same way, and the end of the archive from node once every file is in.
  */
-export async function extractInParallelPiped(ctx: RunContext, deps: Deps, manifest: Manifest, plan: ParallelPlan, dest: string, workers: number): Promise<void> {
+export async function extractInParallelPiped(ctx: RunContext, deps: VolumeDeps, manifest: Manifest, plan: ParallelPlan, dest: string, workers: number): Promise<void> {
   const volumes = manifest.volumes;
   const tars: CommandSink[] = [];
   const startTar = (args: string[]) => {

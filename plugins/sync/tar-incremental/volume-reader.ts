@@ -10,6 +10,9 @@ import { digestStream } from "./digest.js";
 import { filesInRange } from "./index/index.js";
 import type { Manifest, VolumeRecord } from "./manifest.js";
 
+/** Where a snapshot's volumes are, and what decrypts them. */
+export type VolumeDeps = { store: Store; cipher: Cipher };
+
 /** Reads a volume once to compare its stored bytes with the manifest; nothing is decrypted before this passes. */
 export async function checkVolume(store: Store, volume: VolumeRecord): Promise<string | undefined> {
   const stream = await store.get(volume.name).catch(() => undefined);
