@@ -14,6 +14,9 @@ import { Progress } from "./progress.js";
 import type { CommandName, RunContext, RunOptions } from "./types.js";
 import { PassThrough, type Writable } from "node:stream";
 
+/** What a command planned (under `plan`) but not run returns. */
+const NOT_RUN: CommandResult = { exitCode: 0, stdout: "", stderr: "" };
+
 export interface SessionSettings {
   command: CommandName;
   options: RunOptions;
@@ -85,7 +88,7 @@ export async function runSession<T>(
     exec: async (spec: CommandSpec): Promise<CommandResult> => {
       if (dryRun) {
         plan.push({ kind: "command", text: formatCommand(spec, settings.tools) });
-        return { exitCode: 0, stdout: "", stderr: "" };
+        return NOT_RUN;
       }
       settings.log.debug(`run: ${formatCommand(spec, settings.tools)}`);
       return active().run(spec);
@@ -97,7 +100,7 @@ export async function runSession<T>(
         plan.push({ kind: "command", text });
         const empty = new PassThrough();
         empty.end();
-        return { stdout: empty, stderr: new PassThrough().end() as PassThrough, done: Promise.resolve({ exitCode: 0, stdout: "", stderr: "" }), kill: () => undefined };
+        return { stdout: empty, stderr: new PassThrough().end() as PassThrough, done: Promise.resolve(NOT_RUN), kill: () => undefined };
       }
       settings.log.debug(`run: ${text}`);
       return active().pipe(specs);
@@ -106,7 +109,7 @@ export async function runSession<T>(
       const text = formatCommand(spec, settings.tools);
       if (dryRun) {
         plan.push({ kind: "command", text });
-        return { stdin: new PassThrough().resume(), done: Promise.resolve({ exitCode: 0, stdout: "", stderr: "" }), kill: () => undefined };
+        return { stdin: new PassThrough().resume(), done: Promise.resolve(NOT_RUN), kill: () => undefined };
       }
       settings.log.debug(`run: ${text} (reading what is piped into it)`);
       return active().sink(spec);
@@ -115,7 +118,7 @@ export async function runSession<T>(
       const text = specs.map((spec) => formatCommand(spec, settings.tools)).join(" | ");
       if (dryRun) {
         plan.push({ kind: "command", text });
-        return { done: Promise.resolve({ exitCode: 0, stdout: "", stderr: "" }), kill: () => undefined };
+        return { done: Promise.resolve(NOT_RUN), kill: () => undefined };
       }
       settings.log.debug(`run: ${text} (into a running command's stdin)`);
       return active().pipeInto(specs, into, options);

@@ -90,11 +90,11 @@ export function planChunkedExtract(folders: { path: string; tarStart: number }[]
  * folders that changed, so the archive's head (every folder, before the first file) is read
  * once to find them, with the indexer the backup uses.
  */
-async function indexFolders(ctx: RunContext, deps: VolumeDeps, manifest: Manifest, foldersEnd: number): Promise<{ path: string; tarStart: number }[]> {
+async function indexFolders(ctx: RunContext, deps: VolumeDeps, manifest: Manifest, foldersEnd: number, checked: Set<string>): Promise<{ path: string; tarStart: number }[]> {
   const folders: { path: string; tarStart: number }[] = [];
   const indexer = new TarIndexer({ keepMembers: false, keepDumpdirs: false, onMember: (m) => void (m.type === "dir" && folders.push({ path: m.path, tarStart: m.headerStart })) });
   async function* head(): AsyncGenerator<Buffer> {
-    yield* archiveBytes(ctx, deps, manifest, 0, foldersEnd);
+    yield* archiveBytes(ctx, deps, manifest, 0, foldersEnd, checked);
     yield END_OF_ARCHIVE;
   }
   await pipeline(head(), indexer);
@@ -113,12 +113,14 @@ export async function extractInChunks(ctx: RunContext, deps: VolumeDeps, manifes
   const archiveEnd = manifest.volumes.at(-1)!.tarEnd;
   const members = manifest.files.filter((f) => f.inArchive && f.tarStart !== undefined && f.type !== "dir").sort((a, b) => a.tarStart! - b.tarStart!);
   const files = members.map((f) => ({ path: f.path, tarStart: f.tarStart! }));
-  const plan = planChunkedExtract(await indexFolders(ctx, deps, manifest, files[0]?.tarStart ?? archiveEnd), files, archiveEnd);
+  // The archive is read at up to three places (the folders' index, the folders, the files): each volume is checked once.
+  const checked = new Set<string>();
+  const plan = planChunkedExtract(await indexFolders(ctx, deps, manifest, files[0]?.tarStart ?? archiveEnd, checked), files, archiveEnd);
   if (!plan) return false;
   ctx.log.debug(`extracting ${manifest.id} with a tar per ${FOLDERS_PER_TAR} folders (${plan.parts.length} tars, one after another)`);
   for (const path of hints.newFolders) await mkdir(join(dest, path), { recursive: true, mode: 0o700 });
-  const folderBytes = new ByteCursor(archiveBytes(ctx, deps, manifest, 0, plan.parts.at(-1)!.folders[1]));
-  const fileBytes = new ByteCursor(archiveBytes(ctx, deps, manifest, plan.parts[0]!.files[0], archiveEnd));
+  const folderBytes = new ByteCursor(archiveBytes(ctx, deps, manifest, 0, plan.parts.at(-1)!.folders[1], checked));
+  const fileBytes = new ByteCursor(archiveBytes(ctx, deps, manifest, plan.parts[0]!.files[0], archiveEnd, checked));
   try {
     for (const part of plan.parts) {
       const input = new PassThrough({ highWaterMark: 1 << 20 });
@@ -147,16 +149,15 @@ export async function extractInChunks(ctx: RunContext, deps: VolumeDeps, manifes
   return true;
 }
 
-const checkedVolumes = new WeakMap<Manifest, Set<string>>();
-
-/** The archive's bytes [from, to), volume after volume, each checked against the manifest before it is first decrypted. */
-async function* archiveBytes(ctx: RunContext, deps: VolumeDeps, manifest: Manifest, from: number, to: number): AsyncGenerator<Buffer> {
+/**
+ * The archive's bytes [from, to), volume after volume, each checked against the manifest before
+ * it is decrypted, unless `checked` holds its name (it is added once checked).
+ */
+async function* archiveBytes(ctx: RunContext, deps: VolumeDeps, manifest: Manifest, from: number, to: number, checked: Set<string>): AsyncGenerator<Buffer> {
   for (const volume of manifest.volumes) {
     if (volume.tarEnd <= from || volume.tarStart >= to) continue;
-    // Read at up to three places (the folders' index, the folders, the files): checked once.
-    const checked = checkedVolumes.get(manifest)?.has(volume.name) ?? false;
-    const plain: Readable = await openVolume(ctx, deps, manifest, volume, checked);
-    if (!checked) checkedVolumes.set(manifest, (checkedVolumes.get(manifest) ?? new Set()).add(volume.name));
+    const plain: Readable = await openVolume(ctx, deps, manifest, volume, checked.has(volume.name));
+    checked.add(volume.name);
     let position = volume.tarStart;
     try {
       for await (const chunk of plain as AsyncIterable<Buffer>) {
