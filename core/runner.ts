@@ -153,8 +153,11 @@ export class Runner {
       failures.push({ index: i, error });
       // The commands after it are stopped; the ones before it are not: they end of the broken
       // pipe as soon as they write again, or finish and say what they found (gpg's integrity
-      // check, when zstd after it choked on the damaged data first).
-      children.slice(i + 1).forEach((next) => next.kill("SIGTERM"));
+      // check, when zstd after it choked on the damaged data first). A command that ended of
+      // the broken pipe stops none: the one after it closed its input and is ending on its own,
+      // and must be let say how (GNU head closes its input before it exits; zstd may have
+      // failed first, and its error is the one to report).
+      if (!endedOfBrokenPipe(error)) children.slice(i + 1).forEach((next) => next.kill("SIGTERM"));
       throw error;
     }));
     const done = Promise.allSettled(outcomes).then((settled) => {

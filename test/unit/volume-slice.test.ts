@@ -81,9 +81,9 @@ describe("a volume's slice sent by kernel pipes (decrypt | zstd -d | dd)", () =>
     const volume = { name: "v", size: stored.length, sha256: "", tarStart: 0, tarEnd: plain.length };
     const sink = runner.sink({ tool: "sh", args: ["-c", "head -c 1000 >/dev/null; echo 'tar: disk full' >&2; exit 2"] });
     const error = await sendSlice(ctx, { store: storeOf(stored), cipher: catCipher }, manifestOf(volume), volume, { skip: 1 }, sink.stdin).catch((e: Error) => e);
-    // dd died of SIGPIPE (or said "Broken pipe"): no VOLUME_UNREADABLE of a volume that is fine.
-    expect(error).toMatchObject({ tool: "dd" });
-    expect(endedOfBrokenPipe(error)).toBe(true);
+    // dd, zstd or the decryption died of the broken pipe, whichever node heard of first: no
+    // VOLUME_UNREADABLE of a volume that is fine.
+    expect(endedOfBrokenPipe(error), String(error)).toBe(true);
     await expect(sink.done).rejects.toMatchObject({ status: 2, stderr: "tar: disk full" });
   });
 
