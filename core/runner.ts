@@ -128,16 +128,18 @@ export class Runner {
   }
 
   /**
-   * Commands joined like `pipe`, the last writing into `into` (a sink's stdin), which stays open for
-   * whoever writes next. `stopsEarly`: the last command stops reading before the end on purpose
-   * (dd count=N); the commands before it then ending of the broken pipe is no failure.
+   * Commands joined like `pipe`, the last writing into `into`: a sink's stdin, which stays open for
+   * whoever writes next, or an open file's descriptor (the file a store is writing), which the
+   * bytes then reach without passing through node. `stopsEarly`: the last command stops reading
+   * before the end on purpose (dd count=N); the commands before it then ending of the broken pipe
+   * is no failure.
    */
-  pipeInto(specs: readonly CommandSpec[], into: Writable, options: { stopsEarly?: boolean } = {}): RunningCommand {
+  pipeInto(specs: readonly CommandSpec[], into: Writable | number, options: { stopsEarly?: boolean } = {}): RunningCommand {
     const joined = this.join(specs, into, options.stopsEarly ?? false);
     return { done: joined.done, kill: joined.kill };
   }
 
-  private join(specs: readonly CommandSpec[], into: "pipe" | Writable, stopsEarly: boolean) {
+  private join(specs: readonly CommandSpec[], into: "pipe" | Writable | number, stopsEarly: boolean) {
     const children: ResultPromise[] = [];
     // Started from the last, so that each one's stdin exists when the one before it starts.
     for (let i = specs.length - 1; i >= 0; i--) {
@@ -169,10 +171,11 @@ export class Runner {
     return { children, done, kill };
   }
 
-  private start(spec: CommandSpec, stdout: "pipe" | Writable, streaming = false, stdin?: "pipe"): ResultPromise {
+  private start(spec: CommandSpec, stdout: "pipe" | Writable | number, streaming = false, stdin?: "pipe"): ResultPromise {
     const extra = (spec.secretFds ?? []).map(() => "pipe" as const);
     const input = spec.input instanceof Secret ? spec.input.revealBytes() : spec.input;
-    const stdoutMode = spec.stdout === undefined || typeof spec.stdout !== "string" ? stdout : spec.stdout;
+    // A descriptor is handed to the child as it is (execa's types list only 3-9, its code takes any).
+    const stdoutMode = (spec.stdout === undefined || typeof spec.stdout !== "string" ? stdout : spec.stdout) as "pipe" | Writable;
     const child = execa(this.resolveTool(spec.tool), spec.args, {
       cwd: spec.cwd,
       env: spec.env,

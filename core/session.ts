@@ -93,6 +93,10 @@ export async function runSession<T>(
       settings.log.debug(`run: ${formatCommand(spec, settings.tools)}`);
       return active().run(spec);
     },
+    query: async (spec: CommandSpec): Promise<CommandResult> => {
+      settings.log.debug(`run: ${formatCommand(spec, settings.tools)}`);
+      return active().run(spec);
+    },
     stream: (spec: CommandSpec): StreamingCommand => ctx.pipe([spec]),
     pipe: (specs: readonly CommandSpec[]): StreamingCommand => {
       const text = specs.map((spec) => formatCommand(spec, settings.tools)).join(" | ");
@@ -114,13 +118,13 @@ export async function runSession<T>(
       settings.log.debug(`run: ${text} (reading what is piped into it)`);
       return active().sink(spec);
     },
-    pipeInto: (specs: readonly CommandSpec[], into: Writable, options?: { stopsEarly?: boolean }): RunningCommand => {
+    pipeInto: (specs: readonly CommandSpec[], into: Writable | number, options?: { stopsEarly?: boolean }): RunningCommand => {
       const text = specs.map((spec) => formatCommand(spec, settings.tools)).join(" | ");
       if (dryRun) {
         plan.push({ kind: "command", text });
         return { done: Promise.resolve(NOT_RUN), kill: () => undefined };
       }
-      settings.log.debug(`run: ${text} (into a running command's stdin)`);
+      settings.log.debug(`run: ${text} (${typeof into === "number" ? "into the file being stored" : "into a running command's stdin"})`);
       return active().pipeInto(specs, into, options);
     },
     secret: (source: SecretSource, purpose: string) => {

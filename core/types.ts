@@ -66,13 +66,18 @@ export interface RunContext {
   /** Record a step for `plan` and the log. */
   step(description: string): void;
   exec(spec: CommandSpec): Promise<CommandResult>;
+  /**
+   * Runs a command that only reports and changes nothing (a tool's version), in plan mode too,
+   * so that the plan shows what the run would really choose. Logged under --debug, not planned.
+   */
+  query(spec: CommandSpec): Promise<CommandResult>;
   stream(spec: CommandSpec): StreamingCommand;
   /** Commands joined like a shell's `a | b`, by descriptor: the first reads its `input`, the last's stdout is returned. */
   pipe(specs: readonly CommandSpec[]): StreamingCommand;
   /** A command whose stdin stays open for commands joined into it one after another (`pipeInto`), then node. */
   sink(spec: CommandSpec): CommandSink;
-  /** Commands joined like `pipe`, the last writing into a sink's stdin, which stays open; see Runner.pipeInto. */
-  pipeInto(specs: readonly CommandSpec[], into: Writable, options?: { stopsEarly?: boolean }): RunningCommand;
+  /** Commands joined like `pipe`, the last writing into a sink's stdin (which stays open) or a file's descriptor; see Runner.pipeInto. */
+  pipeInto(specs: readonly CommandSpec[], into: Writable | number, options?: { stopsEarly?: boolean }): RunningCommand;
   secret(source: SecretSource, purpose: string): Promise<Secret>;
   /** Resolves a path from the config relative to the config file's folder; expands ~. */
   resolvePath(path: string): string;
@@ -83,6 +88,13 @@ export interface Store {
   readonly description: string;
   /** Writes an object atomically: it is visible under `name` only once complete. Returns bytes written. */
   put(name: string, data: Readable, signal?: AbortSignal): Promise<number>;
+  /**
+   * Optional, for a store that is a folder on this machine: stores an object that `write` writes
+   * into a new file by its descriptor (a command's stdout: the bytes then never pass through
+   * node), with put's guarantee. `write` resolves once the file is complete; if it rejects, the
+   * file is removed. Returns bytes written.
+   */
+  putByDescriptor?(name: string, write: (fd: number) => Promise<void>): Promise<number>;
   get(name: string): Promise<Readable>;
   /** Names under a prefix ("snapshots/"), recursively, with their sizes. */
   list(prefix: string): Promise<{ name: string; size: number }[]>;
@@ -190,9 +202,10 @@ export interface Cipher {
   /**
    * The same encryption as a command from stdin to stdout, where the cipher is an external tool:
    * the caller can then join it to the command before it (zstd) without node in between. Call
-   * `cleanup` once the command has ended. Optional.
+   * `cleanup` once the command has ended. Optional; undefined where the cipher encrypts in
+   * process on this machine (no usable tool).
    */
-  encryptCommand?(ctx: RunContext): Promise<{ command: CommandSpec; cleanup(): Promise<void> }>;
+  encryptCommand?(ctx: RunContext): Promise<{ command: CommandSpec; cleanup(): Promise<void> } | undefined>;
   /** For small metadata; signed when the cipher is set up to sign. */
   encryptBytes(ctx: RunContext, data: Uint8Array): Promise<Uint8Array>;
   /** encryptBytes as a stream, for big metadata (the manifest of 50,000 files is over 10 MB): same format, signed likewise. */

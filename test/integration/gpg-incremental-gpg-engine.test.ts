@@ -9,7 +9,7 @@ import { runRecipe } from "../helpers/gpg.js";
 
 const gpgHomesLeft = async () => (await readdir(tmpdir())).filter((name) => name.startsWith("cryptkeep-gpg-"));
 
-describe("gpgIncremental and the GnuPG binary: encryptWith: \"gpg\" for backups, gpg for restores where installed", () => {
+describe("gpgIncremental and the GnuPG binary: gpg for backups (encryptWith \"auto\" or \"gpg\"), gpg for restores where installed", () => {
   it("restores a chain the same with cryptkeep and with the standard tools, verifies, and leaves no gpg home behind", async () => {
     const before = await gpgHomesLeft();
     const ws = await workspace({ compression: "zstd", volumeSize: "100KiB", extra: "encryptWith: \"gpg\"," });
@@ -30,9 +30,9 @@ describe("gpgIncremental and the GnuPG binary: encryptWith: \"gpg\" for backups,
     expect(await gpgHomesLeft()).toEqual(before);
   });
 
-  it("volumes encrypted by openpgp.js (the default) restore and verify through gpg where it is installed, and through openpgp.js where it is not", async () => {
+  it("volumes encrypted by openpgp.js (encryptWith: \"openpgp.js\") restore and verify through gpg where it is installed, and through openpgp.js where it is not", async () => {
     const before = await gpgHomesLeft();
-    const ws = await workspace({ compression: "zstd", volumeSize: "100KiB" });
+    const ws = await workspace({ compression: "zstd", volumeSize: "100KiB", extra: "encryptWith: \"openpgp.js\"," });
     await writeFile(join(ws.source, "text.txt"), "compressible line\n".repeat(20_000));
     await writeFile(join(ws.source, "random.bin"), randomBytes(250_000));
     await ok(ws, ["backup", "documents"]);
@@ -56,6 +56,32 @@ describe("gpgIncremental and the GnuPG binary: encryptWith: \"gpg\" for backups,
     const withoutGpg = await ok(ws, ["--debug", "restore", "documents", "--to", join(ws.dir, "without-gpg")]);
     expect(withoutGpg.stderr).not.toMatch(/--override-session-key-fd/);
     expect(await tree(join(ws.dir, "without-gpg"))).toEqual(expected);
+    expect((await ok(ws, ["verify", "documents"])).stdout).toContain("0 difference(s) found");
+    expect(await gpgHomesLeft()).toEqual(before);
+  });
+
+  it("by default (encryptWith: \"auto\") gpg encrypts the volumes where installed, writing them into the target itself; openpgp.js where it is not", async () => {
+    const before = await gpgHomesLeft();
+    const ws = await workspace({ compression: "zstd", volumeSize: "100KiB" });
+    await writeFile(join(ws.source, "text.txt"), "compressible line\n".repeat(20_000));
+    await writeFile(join(ws.source, "random.bin"), randomBytes(250_000));
+    const plan = (await ok(ws, ["plan", "documents"])).stdout;
+    expect(plan).toContain("gpg for volumes where installed (openpgp.js where not)");
+    expect(plan).toMatch(/\$ zstd -q -c -\d+ -T0 - \| gpg --homedir \S+cryptkeep-gpg-\S+ .*--encrypt\n/);
+    const first = await ok(ws, ["--debug", "backup", "documents"]);
+    expect(first.stderr).toMatch(/run: zstd -q -c -\d+ -T0 - \| gpg --homedir \S+cryptkeep-gpg-\S+ .*--encrypt \(into the file being stored\)\n/);
+    expect((await ok(ws, ["doctor", "documents"])).stdout).toMatch(/gpg.*encrypts the volumes of backups, and decrypts them on restore and verify, when present/);
+
+    const config = await readFile(ws.config, "utf8");
+    await writeFile(ws.config, config.replace("export default defineConfig({", "export default defineConfig({\n  tools: { gpg: \"/nonexistent/gpg\" },"));
+    await appendFile(join(ws.source, "text.txt"), "one more\n");
+    const second = await ok(ws, ["--debug", "backup", "documents"]);
+    expect(second.stderr).not.toMatch(/run: zstd .*\| gpg/);
+    const expected = await tree(ws.source);
+    await ok(ws, ["restore", "documents", "--to", join(ws.dir, "out")]);
+    expect(await tree(join(ws.dir, "out"))).toEqual(expected);
+    await writeFile(ws.config, config);
+    expect(await tree(await runRecipe(ws, (await ok(ws, ["recipe", "documents"])).stdout))).toEqual(expected);
     expect((await ok(ws, ["verify", "documents"])).stdout).toContain("0 difference(s) found");
     expect(await gpgHomesLeft()).toEqual(before);
   });
@@ -89,6 +115,6 @@ describe("gpgIncremental and the GnuPG binary: encryptWith: \"gpg\" for backups,
     await writeConfig(ws, { extra: "encryptWith: \"pgp\"," });
     const result = await cli(ws, ["backup", "documents"]);
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toMatch(/encryptWith.*openpgp\.js.*gpg/);
+    expect(result.stderr).toMatch(/encryptWith.*"auto".*"gpg".*"openpgp\.js"/);
   });
 });

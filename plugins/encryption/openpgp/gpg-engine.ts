@@ -88,11 +88,12 @@ export const GPG_MIN_VERSION = "2.2";
 
 /**
  * Whether a gpg of GPG_MIN_VERSION or newer runs here. Restore and verify then decrypt volumes
- * with it whichever engine encrypted them (the messages have one form): in its own process, at
- * C speed, with node's thread left to the tars; without it openpgp.js does the same work.
+ * with it whichever engine encrypted them (the messages have one form), and backups encrypt
+ * them with it unless told to use openpgp.js: in its own process, at C speed, with node's
+ * thread left to the tars; without it openpgp.js does the same work.
  */
 export async function gpgUsable(ctx: RunContext): Promise<boolean> {
-  const result = await ctx.exec({ tool: "gpg", args: ["--version"] }).catch(() => undefined);
+  const result = await ctx.query({ tool: "gpg", args: ["--version"] }).catch(() => undefined);
   const version = /gpg \(GnuPG\) (\d+\.\d+(?:\.\d+)?)/.exec(result?.stdout ?? "")?.[1];
   return version !== undefined && compareVersions(version, GPG_MIN_VERSION) >= 0;
 }

@@ -16,6 +16,13 @@ import { gpgDecryptCommand } from "./gpg-decrypt.js";
 
 const PLUGIN_NAME = "encryption:openpgp";
 
+/** What encrypts what, for each choice of encryptWith, as `plan` and the summary say it. */
+const ENGINES = {
+  gpg: "gpg for volumes, openpgp.js for manifests and session keys",
+  auto: "gpg for volumes where installed (openpgp.js where not), openpgp.js for manifests and session keys",
+  "openpgp.js": "openpgp.js",
+} as const;
+
 export const openpgpOptions = z.strictObject({
   /** Armored OpenPGP public keys (files). Backups need only these: no secret on the machine. */
   recipients: z.array(z.string().min(1)).min(1, "at least one recipient key file is needed"),
@@ -31,13 +38,13 @@ export const openpgpOptions = z.strictObject({
     .strictObject({ key: secretSourceSchema, passphrase: secretSourceSchema.optional(), publicKey: z.string().min(1) })
     .optional(),
   /**
-   * What encrypts the volumes: "openpgp.js" in process (backups need no gpg), or "gpg", the
-   * GnuPG binary (about half the CPU per byte, in its own process; backups then need gpg 2.2 or
-   * newer). Manifests are encrypted and signed by openpgp.js either way; the volumes have the
-   * same form, and restore and verify decrypt them with gpg wherever it is installed (with
-   * openpgp.js where it is not).
+   * What encrypts the volumes: "gpg", the GnuPG binary (about half the CPU per byte, in its own
+   * process; backups then need gpg 2.2 or newer), "openpgp.js" in process (backups need no gpg),
+   * or "auto": gpg where a gpg of 2.2 or newer is installed, openpgp.js where not. Manifests are
+   * encrypted and signed by openpgp.js either way; the volumes have the same form, and restore
+   * and verify decrypt them with gpg wherever it is installed (with openpgp.js where it is not).
    */
-  encryptWith: z.enum(["openpgp.js", "gpg"]).default("openpgp.js"),
+  encryptWith: z.enum(["auto", "gpg", "openpgp.js"]).default("auto"),
 });
 export type OpenpgpOptions = z.output<typeof openpgpOptions>;
 
@@ -58,9 +65,12 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
   const signerFile = options.signing ? engine.resolvePath(options.signing.publicKey) : undefined;
   let signer: Promise<PrivateKey> | undefined;
   let signerPublic: Promise<PublicKey[]> | undefined;
-  /** Asked once per process: whether restore and verify decrypt volumes with gpg. */
+  /** Asked once per process: whether a usable gpg is installed. */
   let gpgHere: Promise<boolean> | undefined;
-  const withGpg = (ctx: RunContext) => options.encryptWith === "gpg" || (gpgHere ??= gpgUsable(ctx));
+  /** Whether restore and verify decrypt volumes with gpg. */
+  const withGpg = async (ctx: RunContext) => options.encryptWith === "gpg" || (gpgHere ??= gpgUsable(ctx));
+  /** Whether backups encrypt volumes with gpg. */
+  const encryptsWithGpg = async (ctx: RunContext) => options.encryptWith !== "openpgp.js" && (await withGpg(ctx));
 
   const readKeyFiles = (files: string[]) =>
     Promise.all(
@@ -106,7 +116,7 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
 
   const privateKeyFile = options.identity && "file" in options.identity.key ? engine.resolvePath(options.identity.key.file) : undefined;
   const cipher: Cipher = {
-    description: `OpenPGP (${options.encryptWith === "gpg" ? "gpg for volumes, openpgp.js for manifests and session keys" : "openpgp.js"}) to ${recipientFiles.length} recipient key${recipientFiles.length > 1 ? "s" : ""}: ${recipientFiles.join(", ")}`,
+    description: `OpenPGP (${ENGINES[options.encryptWith]}) to ${recipientFiles.length} recipient key${recipientFiles.length > 1 ? "s" : ""}: ${recipientFiles.join(", ")}`,
     extension: ".gpg",
     async prepare() {
       await recipients();
@@ -114,14 +124,12 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
     async encrypt(ctx, data: Readable) {
       // Both read the key files, so a bad recipient file is reported the same way.
       const keys = await recipients();
-      return options.encryptWith === "gpg" ? gpgEncryptStream(ctx, data, recipientFiles) : encryptStream(data, keys);
+      return (await encryptsWithGpg(ctx)) ? gpgEncryptStream(ctx, data, recipientFiles) : encryptStream(data, keys);
     },
-    ...(options.encryptWith === "gpg" && {
-      async encryptCommand() {
-        await recipients();
-        return gpgEncryptCommand(recipientFiles);
-      },
-    }),
+    async encryptCommand(ctx) {
+      await recipients();
+      return (await encryptsWithGpg(ctx)) ? gpgEncryptCommand(recipientFiles) : undefined;
+    },
     async encryptBytes(ctx, data: Uint8Array) {
       return encryptBytes(data, await recipients(), await signingKey(ctx));
     },
@@ -178,7 +186,11 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
 
   engine.hooks.requirements.tap(PLUGIN_NAME, (list) => {
     const byBackups = options.encryptWith === "gpg";
-    const purpose = byBackups ? "encrypts and decrypts the volumes of backups (encryptWith: \"gpg\"); restore without cryptkeep (recipe)" : "restore without cryptkeep (recipe); restore and verify decrypt volumes with it when present (faster), with openpgp.js when not; not used by backups";
+    const purpose = {
+      gpg: "encrypts and decrypts the volumes of backups (encryptWith: \"gpg\"); restore without cryptkeep (recipe)",
+      auto: "encrypts the volumes of backups, and decrypts them on restore and verify, when present (faster; openpgp.js when not); restore without cryptkeep (recipe)",
+      "openpgp.js": "restore without cryptkeep (recipe); restore and verify decrypt volumes with it when present (faster), with openpgp.js when not; not used by backups (encryptWith: \"openpgp.js\")",
+    }[options.encryptWith];
     list.push({ tool: "gpg", purpose, versionArgs: ["--version"], versionPattern: /gpg \(GnuPG\) (\d+\.\d+(?:\.\d+)?)/, minVersion: GPG_MIN_VERSION, optional: !byBackups });
   });
 

@@ -1,11 +1,15 @@
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, rename, rm, stat, statfs, access, constants } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat, statfs, access, constants } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform, type Readable } from "node:stream";
 import { messages } from "../../../core/messages.js";
 import { PART_PREFIX } from "../../../core/paths.js";
 import type { Store } from "../../../core/types.js";
+import { isCommandError } from "../../../core/errors.js";
+
+/** Free bytes under which a command that failed writing into this store is taken to have found the disk full. */
+const NEARLY_FULL = 1 << 20;
 
 /** A folder on a filesystem (a USB disk, a NAS mount). Objects are files; writes are atomic renames. */
 export class LocalStore implements Store {
@@ -15,9 +19,7 @@ export class LocalStore implements Store {
   }
 
   async put(name: string, data: Readable, signal?: AbortSignal): Promise<number> {
-    const final = this.#path(name);
-    const temp = join(dirname(final), `${PART_PREFIX}${process.pid}-${Date.now()}-${final.split(sep).pop()}`);
-    await mkdir(dirname(final), { recursive: true });
+    const { final, temp } = await this.#tempFor(name);
     let bytes = 0;
     const count = new Transform({
       transform(chunk: Buffer, _enc, callback) {
@@ -32,9 +34,27 @@ export class LocalStore implements Store {
       return bytes;
     } catch (error) {
       await rm(temp, { force: true });
-      if ((error as NodeJS.ErrnoException).code === "ENOSPC") throw messages.targetFull(this.root);
-      if ((error as NodeJS.ErrnoException).code === "EACCES") throw messages.targetNotWritable(this.root, "permission denied");
-      throw error;
+      throw this.#writeError(error);
+    }
+  }
+
+  async putByDescriptor(name: string, write: (fd: number) => Promise<void>): Promise<number> {
+    const { final, temp } = await this.#tempFor(name);
+    const file = await open(temp, "wx+", 0o600).catch((error: unknown) => Promise.reject(this.#writeError(error)));
+    try {
+      await write(file.fd);
+      await file.sync();
+      const { size } = await file.stat();
+      await file.close();
+      await rename(temp, final);
+      return size;
+    } catch (error) {
+      // A command that failed writing the file says "disk full" in its own words, if at all:
+      // the free space left says it the same way for every command.
+      const full = isCommandError(error) && ((await this.freeBytes()) ?? Infinity) < NEARLY_FULL;
+      await file.close().catch(() => undefined);
+      await rm(temp, { force: true });
+      throw full ? messages.targetFull(this.root) : this.#writeError(error);
     }
   }
 
@@ -103,6 +123,18 @@ export class LocalStore implements Store {
     await access(this.root, constants.R_OK | constants.X_OK).catch(() => {
       throw messages.targetNotReadable(this.root, "permission denied");
     });
+  }
+
+  async #tempFor(name: string): Promise<{ final: string; temp: string }> {
+    const final = this.#path(name);
+    await mkdir(dirname(final), { recursive: true });
+    return { final, temp: join(dirname(final), `${PART_PREFIX}${process.pid}-${Date.now()}-${final.split(sep).pop()}`) };
+  }
+
+  #writeError(error: unknown): unknown {
+    if ((error as NodeJS.ErrnoException).code === "ENOSPC") return messages.targetFull(this.root);
+    if ((error as NodeJS.ErrnoException).code === "EACCES") return messages.targetNotWritable(this.root, "permission denied");
+    return error;
   }
 
   #path(name: string): string {

@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { once } from "node:events";
 import { PassThrough, Transform, type Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { outputOnceSucceeded } from "../../../core/runner.js";
 import type { Cipher, RunContext, Store } from "../../../core/types.js";
+import type { CommandSpec } from "../../../core/runner.js";
 import { compress, compressCommand, compressionExt, type Compression } from "./compression.js";
 import { volumeName } from "./layout.js";
 import type { VolumeRecord } from "./manifest.js";
@@ -28,14 +30,21 @@ export interface VolumeWriterSettings {
 export async function writeVolumes(ctx: RunContext, tar: Readable, settings: VolumeWriterSettings): Promise<VolumeRecord[]> {
   const volumes: VolumeRecord[] = [];
   let offset = 0;
-  let current: { name: string; input: PassThrough; done: Promise<{ size: number; sha256: string }>; start: number; filled: number } | undefined;
+  let opened = 0;
+  let current: { name: string; input: PassThrough; stored: Promise<unknown>; done: Promise<{ size: number; sha256: string }>; start: number; filled: number } | undefined;
+  // The volume closed last, still being compressed, encrypted and stored while the next one
+  // fills: tar does not wait for its end (zstd's last block, gpg, the file's sync and SHA-256).
+  let finishing: Promise<VolumeRecord> | undefined;
 
   const open = () => {
     const input = new PassThrough({ highWaterMark: 1 << 20 });
-    const name = volumeName(settings.id, volumes.length + 1, compressionExt(settings.compression), settings.cipher.extension);
+    const name = volumeName(settings.id, ++opened, compressionExt(settings.compression), settings.cipher.extension);
     const done = storeVolume(ctx, settings, input, name);
     done.catch(() => undefined);
-    current = { name, input, done, start: offset, filled: 0 };
+    // A write into this volume stops when the volume before it fails too.
+    const stored = finishing ? Promise.all([done, finishing]) : done;
+    stored.catch(() => undefined);
+    current = { name, input, stored, done, start: offset, filled: 0 };
     return current;
   };
   const close = async () => {
@@ -43,8 +52,11 @@ export async function writeVolumes(ctx: RunContext, tar: Readable, settings: Vol
     const volume = current;
     current = undefined;
     volume.input.end();
-    const stored = await volume.done;
-    volumes.push({ name: volume.name, ...stored, tarStart: volume.start, tarEnd: volume.start + volume.filled });
+    const before = finishing;
+    finishing = volume.done.then((stored) => ({ name: volume.name, ...stored, tarStart: volume.start, tarEnd: volume.start + volume.filled }));
+    finishing.catch(() => undefined);
+    // At most two volumes at once: the one filling and the one before it.
+    if (before) volumes.push(await before);
   };
 
   try {
@@ -58,12 +70,13 @@ export async function writeVolumes(ctx: RunContext, tar: Readable, settings: Vol
         rest = rest.subarray(part.length);
         volume.filled += part.length;
         offset += part.length;
-        await write(volume.input, part, volume.done);
+        await write(volume.input, part, volume.stored);
         if (volume.filled >= settings.volumeSize) await close();
       }
       settings.onBytes(chunk.length);
     }
     await close();
+    if (finishing) volumes.push(await finishing);
   } catch (error) {
     current?.input.destroy(error as Error);
     throw error;
@@ -75,16 +88,51 @@ async function storeVolume(ctx: RunContext, settings: VolumeWriterSettings, inpu
   const encrypter = settings.compression === "zstd" ? await settings.cipher.encryptCommand?.(ctx) : undefined;
   if (!encrypter) return storeHashed(ctx, settings.store, name, await settings.cipher.encrypt(ctx, compress(ctx, input, settings.compression, settings.compressionLevel)));
   // zstd | gpg by descriptor: the compressed bytes do not pass through node.
-  const joined = ctx.pipe([{ ...compressCommand(settings.compressionLevel), input }, encrypter.command]);
+  const commands = [{ ...compressCommand(settings.compressionLevel), input }, encrypter.command];
   try {
-    return await storeHashed(ctx, settings.store, name, outputOnceSucceeded(joined, input));
-  } catch (error) {
-    joined.kill();
-    throw error;
+    if (settings.store.putByDescriptor) return await storeByDescriptor(ctx, settings.store, name, commands, input);
+    const joined = ctx.pipe(commands);
+    try {
+      return await storeHashed(ctx, settings.store, name, outputOnceSucceeded(joined, input));
+    } catch (error) {
+      joined.kill();
+      throw error;
+    } finally {
+      await joined.done.catch(() => undefined);
+    }
   } finally {
-    await joined.done.catch(() => undefined);
     await encrypter.cleanup();
   }
+}
+
+/**
+ * The last command writes the object's file itself (a local store), so the encrypted bytes do not
+ * pass through node either; the stored file is then read once for its SHA-256.
+ */
+async function storeByDescriptor(ctx: RunContext, store: Store, name: string, commands: CommandSpec[], input: Readable): Promise<{ size: number; sha256: string }> {
+  let sha256 = "";
+  const size = await store.putByDescriptor!(name, async (fd) => {
+    const joined = ctx.pipeInto(commands, fd);
+    const stop = () => joined.kill();
+    input.once("error", stop);
+    try {
+      await joined.done;
+    } catch (error) {
+      joined.kill();
+      await joined.done.catch(() => undefined);
+      throw error;
+    } finally {
+      input.off("error", stop);
+    }
+    sha256 = await sha256OfDescriptor(fd);
+  });
+  return { size, sha256 };
+}
+
+async function sha256OfDescriptor(fd: number): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream("", { fd, start: 0, autoClose: false, highWaterMark: 1 << 18 })) hash.update(chunk as Buffer);
+  return hash.digest("hex");
 }
 
 /** Stores an encrypted stream under `name`; the stored size and SHA-256 of what was stored. */
