@@ -15,7 +15,7 @@ import { markdown, summarize } from "./lib/report.js";
 import { checkTargets } from "./lib/targets.js";
 import { runPeers } from "./suites/peers.js";
 import { runSuites } from "./suites/index.js";
-import cryptkeep, { cryptkeepGpg } from "./tools/cryptkeep-gpg-incremental.js";
+import cryptkeep, { cryptkeepOpenpgpJs } from "./tools/cryptkeep-gpg-incremental.js";
 import hand from "./tools/hand-pipeline.js";
 import restic from "./tools/restic.js";
 import borg from "./tools/borg.js";
@@ -28,7 +28,7 @@ const { values: args } = parseArgs({
     runs: { type: "string" },
     dir: { type: "string", default: "/tmp/cryptkeep-bench" },
     datasets: { type: "string", default: "small,big" },
-    tools: { type: "string", default: "cryptkeep,cryptkeep-gpg,hand,restic,borg,duplicity" },
+    tools: { type: "string", default: "cryptkeep,cryptkeep-openpgpjs,hand,restic,borg,duplicity" },
     suites: { type: "string", default: "gpgIncremental,gocryptfsReverse,sftp,s3" },
     files: { type: "string" },
     keep: { type: "boolean", default: false },
@@ -36,7 +36,7 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log(`usage: npm run bench -- [--quick] [--runs N] [--dir DIR] [--datasets small,big] [--tools cryptkeep,cryptkeep-gpg,hand,restic,borg,duplicity] [--keep]
+  console.log(`usage: npm run bench -- [--quick] [--runs N] [--dir DIR] [--datasets small,big] [--tools cryptkeep,cryptkeep-openpgpjs,hand,restic,borg,duplicity] [--keep]
   --quick     small datasets, one run (under 3 minutes)
   --runs N    runs per scenario; medians are reported (default 3, 1 with --quick)
   --dir DIR   work folder for datasets and repositories (default /tmp/cryptkeep-bench)
@@ -52,7 +52,7 @@ if (!Number.isInteger(runs) || runs < 1) fail(`--runs must be a whole number of 
 if (!existsSync(TIME)) fail(`${TIME} is missing (Debian package 'time'): run 'sudo bash bench/setup.sh' first`);
 if (!existsSync(join(root, "dist/core/cli/main.js"))) fail("the CLI is not built: run 'npm run bench', which builds first");
 
-const all = [cryptkeep, cryptkeepGpg, hand, restic, borg, duplicity];
+const all = [cryptkeep, cryptkeepOpenpgpJs, hand, restic, borg, duplicity];
 const wanted = args.tools.split(",").map((s) => s.trim()).filter(Boolean);
 for (const name of wanted) if (!all.some((t) => t.name === name)) fail(`unknown tool '${name}' in --tools; known: ${all.map((t) => t.name).join(", ")}`);
 const tools = all.filter((t) => wanted.includes(t.name));

@@ -5,7 +5,7 @@ import { Teardown } from "./teardown.js";
 import { TeardownError, isCryptkeepError } from "./errors.js";
 import { acquireLock } from "./lock.js";
 import { waitForLock } from "./lock-wait.js";
-import { Runner, formatCommand, type CommandResult, type CommandSink, type CommandSpec, type RunningCommand, type StreamingCommand } from "./runner.js";
+import { Runner, formatCommand, type CommandResult, type CommandSink, type CommandSpec, type InPlaceReader, type RunningCommand, type StreamingCommand } from "./runner.js";
 import type { Secret, SecretSource } from "./secret.js";
 import { resolveJobSecret } from "./secret-source.js";
 import { expandPath } from "./paths.js";
@@ -117,6 +117,24 @@ export async function runSession<T>(
       }
       settings.log.debug(`run: ${text} (reading what is piped into it)`);
       return active().sink(spec);
+    },
+    sinkInto: (specs: readonly CommandSpec[], into: Writable | number): CommandSink => {
+      const text = specs.map((spec) => formatCommand(spec, settings.tools)).join(" | ");
+      if (dryRun) {
+        plan.push({ kind: "command", text });
+        return { stdin: new PassThrough().resume(), done: Promise.resolve(NOT_RUN), kill: () => undefined };
+      }
+      settings.log.debug(`run: ${text} (${typeof into === "number" ? "into the file being stored" : "into a running command's stdin"})`);
+      return active().sinkInto(specs, into);
+    },
+    readInPlace: async (spec: CommandSpec, onChunk: (chunk: Buffer, hold: (released: Promise<unknown>) => void) => boolean): Promise<InPlaceReader> => {
+      const text = formatCommand(spec, settings.tools);
+      if (dryRun) {
+        plan.push({ kind: "command", text });
+        return { done: Promise.resolve(NOT_RUN), ended: Promise.resolve(), resume: () => undefined, kill: () => undefined };
+      }
+      settings.log.debug(`run: ${text}`);
+      return active().readInPlace(spec, onChunk);
     },
     pipeInto: (specs: readonly CommandSpec[], into: Writable | number, options?: { stopsEarly?: boolean }): RunningCommand => {
       const text = specs.map((spec) => formatCommand(spec, settings.tools)).join(" | ");

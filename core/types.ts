@@ -1,7 +1,7 @@
 import type { Readable, Writable } from "node:stream";
 import type { z } from "zod";
 import type { Engine } from "./engine.js";
-import type { CommandResult, CommandSink, CommandSpec, RunningCommand, StreamingCommand } from "./runner.js";
+import type { CommandResult, CommandSink, CommandSpec, InPlaceReader, RunningCommand, StreamingCommand } from "./runner.js";
 import type { Secret, SecretSource } from "./secret.js";
 import type { Logger } from "./log.js";
 import type { Progress } from "./progress.js";
@@ -76,6 +76,14 @@ export interface RunContext {
   pipe(specs: readonly CommandSpec[]): StreamingCommand;
   /** A command whose stdin stays open for commands joined into it one after another (`pipeInto`), then node. */
   sink(spec: CommandSpec): CommandSink;
+  /** Commands joined like `pipe`, the first reading what node writes into its `stdin`, the last writing into `into`; see Runner.sinkInto. */
+  sinkInto(specs: readonly CommandSpec[], into: Writable | number): CommandSink;
+  /**
+   * A command whose stdout node reads into a few reused buffers: `onChunk` gets each piece, valid
+   * only until it returns unless it calls `hold(released)`, must not throw, and returns false to
+   * pause until `resume()`; see Runner.readInPlace.
+   */
+  readInPlace(spec: CommandSpec, onChunk: (chunk: Buffer, hold: (released: Promise<unknown>) => void) => boolean): Promise<InPlaceReader>;
   /** Commands joined like `pipe`, the last writing into a sink's stdin (which stays open) or a file's descriptor; see Runner.pipeInto. */
   pipeInto(specs: readonly CommandSpec[], into: Writable | number, options?: { stopsEarly?: boolean }): RunningCommand;
   secret(source: SecretSource, purpose: string): Promise<Secret>;

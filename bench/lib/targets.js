@@ -18,10 +18,10 @@ export const TARGETS = Object.freeze([
   { id: "restore-ram-vs-restic", kind: "time", dataset: "small", scenario: "restore-ram", of: "cryptkeep", to: "restic", max: 1, text: "full restore into RAM (tmpfs) no slower than restic" },
   { id: "memory", kind: "memory", tool: "cryptkeep", maxMiB: 150, text: "peak memory under 150 MB in every scenario and dataset" },
   // The same backup with the volumes encrypted by the gpg binary (encryptWith: "gpg").
-  { id: "gpg-full-vs-hand", kind: "time", dataset: "small", scenario: "full", of: "cryptkeep-gpg", to: "hand", max: 1.25, text: "encryptWith gpg: full backup within 1.25x of the hand pipeline" },
-  { id: "gpg-nochange-vs-hand", kind: "time", dataset: "small", scenario: "nochange", of: "cryptkeep-gpg", to: "hand", max: 1.5, text: "encryptWith gpg: no-change run within 1.5x of the hand pipeline" },
-  { id: "gpg-change-vs-hand", kind: "time", dataset: "small", scenario: "change", of: "cryptkeep-gpg", to: "hand", max: 1.5, text: "encryptWith gpg: 1% change run within 1.5x of the hand pipeline" },
-  { id: "gpg-memory", kind: "memory", tool: "cryptkeep-gpg", maxMiB: 150, text: "encryptWith gpg: peak memory under 150 MB in every scenario and dataset" },
+  { id: "openpgpjs-full-vs-hand", kind: "time", dataset: "small", scenario: "full", of: "cryptkeep-openpgpjs", to: "hand", max: 1.25, text: "encryptWith openpgp.js: full backup within 1.25x of the hand pipeline" },
+  { id: "openpgpjs-nochange-vs-hand", kind: "time", dataset: "small", scenario: "nochange", of: "cryptkeep-openpgpjs", to: "hand", max: 1.5, text: "encryptWith openpgp.js: no-change run within 1.5x of the hand pipeline" },
+  { id: "openpgpjs-change-vs-hand", kind: "time", dataset: "small", scenario: "change", of: "cryptkeep-openpgpjs", to: "hand", max: 1.5, text: "encryptWith openpgp.js: 1% change run within 1.5x of the hand pipeline" },
+  { id: "openpgpjs-memory", kind: "memory", tool: "cryptkeep-openpgpjs", maxMiB: 150, text: "encryptWith openpgp.js: peak memory under 150 MB in every scenario and dataset" },
   { id: "gocryptfs-vs-hand", kind: "time", suite: "gocryptfsReverse", dataset: "small", scenario: "full", of: "cryptkeep-gocryptfs", to: "gocryptfs-hand", max: 1.05, text: "gocryptfsReverse full backup at most 5% slower than the seed's commands by hand" },
   ...[["nochange", "no-change run"], ["change", "1% change run"], ["restore", "full restore"], ["verify", "verify"]].map(([scenario, title]) => (
     { id: `gocryptfs-${scenario}-vs-hand`, kind: "time", suite: "gocryptfsReverse", dataset: "small", scenario, of: "cryptkeep-gocryptfs", to: "gocryptfs-hand", max: 1.05, text: `gocryptfsReverse ${title} at most 5% slower than the seed's commands by hand` })),

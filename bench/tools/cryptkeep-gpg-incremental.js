@@ -15,7 +15,8 @@ export function gpgIncrementalTool(name, target, about = "", extra = {}) {
   });
 }
 
+/** The default engine: volumes encrypted by the gpg binary where it is installed (encryptWith "auto"). */
 export default gpgIncrementalTool("cryptkeep", (w) => ({ local: w.repo }));
 
-/** The same backup with the volumes encrypted by the gpg binary (encryptWith: "gpg"). */
-export const cryptkeepGpg = gpgIncrementalTool("cryptkeep-gpg", (w) => ({ local: w.repo }), ", encryptWith gpg", { encryptWith: "gpg" });
+/** The same backup with the volumes encrypted in process, by openpgp.js (encryptWith: "openpgp.js"). */
+export const cryptkeepOpenpgpJs = gpgIncrementalTool("cryptkeep-openpgpjs", (w) => ({ local: w.repo }), ", encryptWith openpgp.js", { encryptWith: "openpgp.js" });

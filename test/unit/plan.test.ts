@@ -15,7 +15,7 @@ describe("plan (the recording runner)", () => {
     mkdirSync(join(dir, "vault"));
     writeFileSync(join(dir, "vault/cryptkeep.json"), JSON.stringify({ format: "cryptkeep-tar-incremental/1", job: "docs" }));
     const config: CryptkeepConfig = {
-      jobs: { docs: gpgIncremental({ source: "./src", target: { local: "./vault" }, recipients: ["./k.pub.asc"], compression: "zstd", compressionLevel: 9, exclude: ["*.iso", "build/"], excludeFrom: "./ignore.txt", oneFileSystem: true, volumeSize: "64MiB" }) },
+      jobs: { docs: gpgIncremental({ source: "./src", target: { local: "./vault" }, recipients: ["./k.pub.asc"], encryptWith: "openpgp.js", compression: "zstd", compressionLevel: 9, exclude: ["*.iso", "build/"], excludeFrom: "./ignore.txt", oneFileSystem: true, volumeSize: "64MiB" }) },
     };
     const engine = buildEngines({ file: join(dir, "backup.config.ts"), config }).get("docs")!;
     const cacheRoot = join(dir, "cache");

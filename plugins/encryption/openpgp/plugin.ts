@@ -127,8 +127,9 @@ export const openpgpEncryption = definePlugin(PLUGIN_NAME, openpgpOptions, (engi
       return (await encryptsWithGpg(ctx)) ? gpgEncryptStream(ctx, data, recipientFiles) : encryptStream(data, keys);
     },
     async encryptCommand(ctx) {
+      if (!(await encryptsWithGpg(ctx))) return undefined;
       await recipients();
-      return (await encryptsWithGpg(ctx)) ? gpgEncryptCommand(recipientFiles) : undefined;
+      return gpgEncryptCommand(recipientFiles);
     },
     async encryptBytes(ctx, data: Uint8Array) {
       return encryptBytes(data, await recipients(), await signingKey(ctx));

@@ -13,7 +13,8 @@ import type { TarRepository } from "./repository.js";
 import type { StateCache } from "./state-cache.js";
 import { compressCommand } from "./compression.js";
 import { createArgs, fileProblems } from "./tar-args.js";
-import { storeHashed, writeVolumes } from "./volume-writer.js";
+import { writeVolumes } from "./volume-writer.js";
+import { storeHashed } from "./volume-store.js";
 import { Readable } from "node:stream";
 import { sha256Hex } from "./digest.js";
 import { treeAt } from "./chain-state.js";
@@ -148,7 +149,6 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
   // A full archive is about as big as the source was last time: a fair estimate for the bar.
   const estimate = parent ? undefined : complete.at(-1)?.sourceBytes;
   ctx.progress.start(`backup ${ctx.job}`, estimate);
-  const tar = ctx.stream({ tool: "tar", args, env: { LC_ALL: "C" }, okExitCodes: [1] });
   // Asked while tar walks the tree rather than after it (a process start on the way to the end).
   const tarVersion = deps.tarVersion(ctx);
   tarVersion.catch(() => undefined);
@@ -156,21 +156,19 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
   deps.cipher.prepare?.().catch(() => undefined);
   const indexer = new TarIndexer({ onMember: (member) => member.type === "file" && ctx.progress.update({ files: 1 }) });
   let bytesRead = 0;
-  let volumes;
+  let written;
   try {
-    volumes = await writeVolumes(ctx, tar.stdout, {
+    written = await writeVolumes(ctx, { tool: "tar", args, env: { LC_ALL: "C" }, okExitCodes: [1] }, {
       id, volumeSize: deps.options.volumeSize, compression: deps.options.compression, compressionLevel: deps.options.compressionLevel,
-      store: deps.store, cipher: deps.cipher, tee: indexer,
+      store: deps.store, cipher: deps.cipher, index: (chunk) => indexer.feed(chunk),
       onBytes: (n) => { bytesRead += n; ctx.progress.update({ bytes: n }); },
     });
     indexer.end();
   } catch (error) {
-    tar.kill();
     indexer.destroy();
-    await tar.done.catch(() => undefined);
     throw error;
   }
-  const tarResult = await tar.done;
+  const { volumes, tar: tarResult } = written;
   const index = await indexer.result();
   const problems = [...fileProblems(tarResult.stderr), ...(parent?.stillUnreadable ?? []).map((path) => `./${path}: still cannot be read: in no snapshot yet`)];
   for (const problem of problems) ctx.log.warn(`not backed up as it is: ${problem}`);

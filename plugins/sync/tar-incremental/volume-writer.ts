@@ -1,191 +1,147 @@
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { once } from "node:events";
-import { PassThrough, Transform, type Readable, type Writable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { outputOnceSucceeded } from "../../../core/runner.js";
-import type { Cipher, RunContext, Store } from "../../../core/types.js";
-import type { CommandSpec } from "../../../core/runner.js";
-import { compress, compressCommand, compressionExt, type Compression } from "./compression.js";
+import type { CommandResult, CommandSpec, InPlaceReader } from "../../../core/runner.js";
+import type { RunContext } from "../../../core/types.js";
+import { compressionExt } from "./compression.js";
 import { volumeName } from "./layout.js";
 import type { VolumeRecord } from "./manifest.js";
+import { openVolume, type OpenVolume, type VolumeSettings } from "./volume-store.js";
 
-export interface VolumeWriterSettings {
+export interface VolumeWriterSettings extends VolumeSettings {
   id: string;
   volumeSize: number;
-  compression: Compression;
-  compressionLevel?: number;
-  store: Store;
-  cipher: Cipher;
-  /** Receives every tar byte too (the indexer), with backpressure. */
-  tee: Writable;
+  /** Gets every tar byte, at once: keeps nothing of a chunk past the call (TarIndexer.feed). Throws to stop the backup. */
+  index(chunk: Buffer): void;
   onBytes(bytes: number): void;
 }
 
+interface FillingVolume extends OpenVolume {
+  name: string;
+  start: number;
+  filled: number;
+}
+
 /**
- * Splits the tar stream into volumes of `volumeSize` tar bytes; each volume is compressed,
- * encrypted and stored on its own (so a damaged volume costs one volume), while the same
- * bytes flow into the indexer. Returns the volumes in order.
+ * Runs `tar` and splits its archive into volumes of `volumeSize` tar bytes; each volume is
+ * compressed, encrypted and stored on its own (so a damaged volume costs one volume), and every
+ * byte goes through `index` first. tar's output is read into one reused buffer (ctx.readInPlace):
+ * a piece goes on to a volume's command as it is, and reading waits until that command has
+ * taken it. Returns the volumes in order and tar's result.
  */
-export async function writeVolumes(ctx: RunContext, tar: Readable, settings: VolumeWriterSettings): Promise<VolumeRecord[]> {
+export async function writeVolumes(ctx: RunContext, tar: CommandSpec, settings: VolumeWriterSettings): Promise<{ volumes: VolumeRecord[]; tar: CommandResult }> {
   const volumes: VolumeRecord[] = [];
+  // Volumes closed and still being compressed, encrypted and stored while the next one fills.
+  const finishing: Promise<VolumeRecord>[] = [];
   let offset = 0;
   let opened = 0;
-  let current: { name: string; input: PassThrough; stored: Promise<unknown>; done: Promise<{ size: number; sha256: string }>; start: number; filled: number } | undefined;
-  // The volume closed last, still being compressed, encrypted and stored while the next one
-  // fills: tar does not wait for its end (zstd's last block, gpg, the file's sync and SHA-256).
-  let finishing: Promise<VolumeRecord> | undefined;
+  let current: FillingVolume | undefined;
+  let opening: Promise<void> | undefined;
+  // Set once tar runs; the handlers below, made before it, use it from then on.
+  // eslint-disable-next-line prefer-const
+  let reader: InPlaceReader | undefined;
+  let stopped = false;
+  let fail!: (error: unknown) => void;
+  const failed = new Promise<never>((_, reject) => {
+    fail = (error) => {
+      if (stopped) return;
+      stopped = true;
+      reader?.kill();
+      current?.kill();
+      reject(error);
+    };
+  });
+  failed.catch(() => undefined);
 
-  const open = () => {
-    const input = new PassThrough({ highWaterMark: 1 << 20 });
+  const open = async () => {
+    // At most two volumes at once: the one filling and the one before it.
+    while (finishing.length > 1) volumes.push(await Promise.race([finishing.shift()!, failed]));
     const name = volumeName(settings.id, ++opened, compressionExt(settings.compression), settings.cipher.extension);
-    const done = storeVolume(ctx, settings, input, name);
-    done.catch(() => undefined);
-    // A write into this volume stops when the volume before it fails too.
-    const stored = finishing ? Promise.all([done, finishing]) : done;
-    stored.catch(() => undefined);
-    current = { name, input, stored, done, start: offset, filled: 0 };
-    return current;
+    const volume = await Promise.race([openVolume(ctx, settings, name), failed]);
+    volume.done.catch(fail);
+    current = { ...volume, name, start: offset, filled: 0 };
   };
-  const close = async () => {
-    if (!current) return;
-    const volume = current;
+  const ensureOpen = () => (opening ??= open().finally(() => (opening = undefined)));
+  const close = (volume: FillingVolume) => {
     current = undefined;
     volume.input.end();
-    const before = finishing;
-    finishing = volume.done.then((stored) => ({ name: volume.name, ...stored, tarStart: volume.start, tarEnd: volume.start + volume.filled }));
-    finishing.catch(() => undefined);
-    // At most two volumes at once: the one filling and the one before it.
-    if (before) volumes.push(await before);
+    const record = volume.done.then((stored) => ({ name: volume.name, ...stored, tarStart: volume.start, tarEnd: volume.start + volume.filled }));
+    record.catch(() => undefined);
+    finishing.push(record);
+  };
+  /** Hands `part` to the volume; a promise when reading must wait for it to be taken. */
+  const hand = (volume: FillingVolume, part: Buffer): Promise<void> | undefined => {
+    volume.filled += part.length;
+    offset += part.length;
+    if (volume.keeps) return volume.input.write(Buffer.from(part)) ? undefined : drained(volume);
+    let taken: (() => void) | undefined;
+    let wasTaken = false;
+    volume.input.write(part, () => {
+      wasTaken = true;
+      taken?.();
+    });
+    // Written at once (the usual case): the command has the bytes and the buffer is free again.
+    if (wasTaken || volume.input.writableLength === 0) return undefined;
+    return Promise.race([new Promise<void>((resolve) => (taken = resolve)), failed]);
+  };
+  const drained = (volume: FillingVolume) => Promise.race([once(volume.input, "drain").then(() => undefined), failed]);
+
+  /** Hands on what is left of a chunk once reading had to wait: a copy, so the reader's buffer is free. */
+  const carryOn = async (rest: Buffer) => {
+    try {
+      while (rest.length > 0) {
+        if (!current) await ensureOpen();
+        const volume = current!;
+        const part = rest.subarray(0, settings.volumeSize - volume.filled);
+        rest = rest.subarray(part.length);
+        await hand(volume, part);
+        if (volume.filled >= settings.volumeSize) close(volume);
+      }
+      reader?.resume();
+    } catch (error) {
+      fail(error);
+    }
   };
 
-  try {
-    for await (const chunk of coalesced(tar as AsyncIterable<Buffer>, COALESCE_BYTES)) {
-      await write(settings.tee, chunk, undefined);
+  const onChunk = (chunk: Buffer): boolean => {
+    if (stopped) return false;
+    try {
+      settings.index(chunk);
+      settings.onBytes(chunk.length);
       let rest = chunk;
       while (rest.length > 0) {
-        const volume = current ?? open();
-        const room = settings.volumeSize - volume.filled;
-        const part = rest.subarray(0, room);
+        const volume = current;
+        if (!volume) {
+          void carryOn(Buffer.from(rest));
+          return false;
+        }
+        const part = rest.subarray(0, settings.volumeSize - volume.filled);
         rest = rest.subarray(part.length);
-        volume.filled += part.length;
-        offset += part.length;
-        await write(volume.input, part, volume.stored);
-        if (volume.filled >= settings.volumeSize) await close();
+        const waiting = hand(volume, part);
+        if (volume.filled >= settings.volumeSize) close(volume);
+        if (waiting) {
+          const left = rest.length > 0 ? Buffer.from(rest) : undefined;
+          waiting.then(() => (left ? carryOn(left) : reader?.resume()), fail);
+          return false;
+        }
       }
-      settings.onBytes(chunk.length);
+      return true;
+    } catch (error) {
+      fail(error);
+      return false;
     }
-    await close();
-    if (finishing) volumes.push(await finishing);
+  };
+
+  reader = await ctx.readInPlace(tar, onChunk);
+  // The first volume's commands start while tar walks the tree (it writes nothing until then).
+  ensureOpen().catch(fail);
+  try {
+    await Promise.race([reader.ended, failed]);
+    if (opening) await opening;
+    if (current) close(current);
+    for (const record of finishing.splice(0)) volumes.push(await Promise.race([record, failed]));
+    return { volumes, tar: await reader.done };
   } catch (error) {
-    current?.input.destroy(error as Error);
+    fail(error);
+    await reader.done.catch(() => undefined);
     throw error;
   }
-  return volumes;
-}
-
-async function storeVolume(ctx: RunContext, settings: VolumeWriterSettings, input: Readable, name: string): Promise<{ size: number; sha256: string }> {
-  const encrypter = settings.compression === "zstd" ? await settings.cipher.encryptCommand?.(ctx) : undefined;
-  if (!encrypter) return storeHashed(ctx, settings.store, name, await settings.cipher.encrypt(ctx, compress(ctx, input, settings.compression, settings.compressionLevel)));
-  // zstd | gpg by descriptor: the compressed bytes do not pass through node.
-  const commands = [{ ...compressCommand(settings.compressionLevel), input }, encrypter.command];
-  try {
-    if (settings.store.putByDescriptor) return await storeByDescriptor(ctx, settings.store, name, commands, input);
-    const joined = ctx.pipe(commands);
-    try {
-      return await storeHashed(ctx, settings.store, name, outputOnceSucceeded(joined, input));
-    } catch (error) {
-      joined.kill();
-      throw error;
-    } finally {
-      await joined.done.catch(() => undefined);
-    }
-  } finally {
-    await encrypter.cleanup();
-  }
-}
-
-/**
- * The last command writes the object's file itself (a local store), so the encrypted bytes do not
- * pass through node either; the stored file is then read once for its SHA-256.
- */
-async function storeByDescriptor(ctx: RunContext, store: Store, name: string, commands: CommandSpec[], input: Readable): Promise<{ size: number; sha256: string }> {
-  let sha256 = "";
-  const size = await store.putByDescriptor!(name, async (fd) => {
-    const joined = ctx.pipeInto(commands, fd);
-    const stop = () => joined.kill();
-    input.once("error", stop);
-    try {
-      await joined.done;
-    } catch (error) {
-      joined.kill();
-      await joined.done.catch(() => undefined);
-      throw error;
-    } finally {
-      input.off("error", stop);
-    }
-    sha256 = await sha256OfDescriptor(fd);
-  });
-  return { size, sha256 };
-}
-
-async function sha256OfDescriptor(fd: number): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream("", { fd, start: 0, autoClose: false, highWaterMark: 1 << 18 })) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
-/** Stores an encrypted stream under `name`; the stored size and SHA-256 of what was stored. */
-export async function storeHashed(ctx: RunContext, store: Store, name: string, encrypted: Readable): Promise<{ size: number; sha256: string }> {
-  const hash = createHash("sha256");
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
-  const piped = pipeline(encrypted, hashing);
-  piped.catch(() => undefined);
-  const size = await store.put(name, hashing, ctx.signal);
-  await piped;
-  return { size, sha256: hash.digest("hex") };
-}
-
-/**
- * tar writes its archive in records of 10 KiB, which node reads one by one when tar is slower
- * than node (a no-change run's 15 MB of directory listings): passed on like that they cost
- * thousands of writes into zstd's pipe (a quarter of the node process's time in its profile).
- * Such small pieces are joined into about COALESCE_BYTES first; the 64 KiB pieces of a busy pipe
- * (a full backup's data) pass as they are, without a copy.
- */
-const COALESCE_BYTES = 1 << 20;
-const SMALL_PIECE = 32 << 10;
-
-async function* coalesced(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
-  let held = 0;
-  const joined = () => {
-    const piece = parts.length === 1 ? parts[0]! : Buffer.concat(parts, held);
-    parts = [];
-    held = 0;
-    return piece;
-  };
-  for await (const chunk of source) {
-    if (chunk.length >= SMALL_PIECE) {
-      if (held > 0) yield joined();
-      yield chunk;
-      continue;
-    }
-    parts.push(chunk);
-    held += chunk.length;
-    if (held >= size) yield joined();
-  }
-  if (held > 0) yield joined();
-}
-
-/** Writes with backpressure; rejects if the consumer fails instead of waiting forever for 'drain'. */
-async function write(stream: Writable, chunk: Buffer, failure: Promise<unknown> | undefined): Promise<void> {
-  if (stream.write(chunk)) return;
-  const drained = once(stream, "drain");
-  await (failure ? Promise.race([drained, failure.then(() => drained)]) : drained);
 }

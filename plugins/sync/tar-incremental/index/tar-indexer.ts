@@ -82,6 +82,19 @@ export class TarIndexer extends Writable {
     }
   }
 
+  /**
+   * Indexes `chunk` at once, without the Writable's machinery, for a caller that reads into one
+   * reused buffer: nothing of `chunk` is kept past the call. Throws what a write would fail with.
+   * End with `end()` as for writes.
+   */
+  feed(chunk: Buffer): void {
+    try {
+      this.consume(chunk);
+    } catch (error) {
+      throw this.wrap(error);
+    }
+  }
+
   override _final(callback: (error?: Error | null) => void): void {
     const s = this.step;
     if (s.kind === "trailer") return callback();
@@ -105,11 +118,13 @@ export class TarIndexer extends Writable {
       const s = this.step;
       if (s.kind === "collect") {
         const take = Math.min(s.need - s.have, chunk.length - at);
-        s.parts.push(chunk.subarray(at, at + take));
+        const part = chunk.subarray(at, at + take);
         s.have += take;
         at += take;
         this.pos += take;
-        if (s.have === s.need) s.done(s.parts.length === 1 ? (s.parts[0] as Buffer) : Buffer.concat(s.parts));
+        // Kept pieces are copies: a caller may reuse its buffer for the next chunk (feed).
+        if (s.have < s.need) s.parts.push(Buffer.from(part));
+        else s.done(s.parts.length === 0 ? Buffer.from(part) : Buffer.concat([...s.parts, part]));
       } else if (s.kind === "stream") {
         const take = Math.min(s.remaining, chunk.length - at);
         s.data(chunk.subarray(at, at + take));
