@@ -177,6 +177,8 @@ export class Runner {
     const ended = new Promise<void>((resolve, reject) => {
       socket.once("end", resolve);
       socket.once("error", reject);
+      // Closed without its end: killed, or node stopped reading (settles nothing once it ended).
+      socket.once("close", () => reject(new Error("the command's output was not read to its end")));
     });
     ended.catch(() => undefined);
     const done = this.finish(spec, child);
