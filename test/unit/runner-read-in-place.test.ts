@@ -57,6 +57,8 @@ describe("Runner.readInPlace: a command's stdout read into a few reused buffers"
     let largest = 0;
     let pipeNamesWhileReading: string[] | undefined;
 
+    let allHeld!: () => void;
+    const outOfBuffers = new Promise<void>((resolve) => (allHeld = resolve));
     const reader = await runner.readInPlace(generate, (chunk, hold) => {
       const index = chunks++;
       hash.update(chunk);
@@ -71,7 +73,9 @@ describe("Runner.readInPlace: a command's stdout read into a few reused buffers"
       const copy = Buffer.from(chunk);
       held.add(chunk.buffer);
       maxHeld = Math.max(maxHeld, held.size);
-      const released = delay(2 + 2 * (index % 5)).then(() => {
+      if (held.size === 15) allHeld();
+      // None released before the reader ran out of free buffers once, however slowly the command writes.
+      const released = outOfBuffers.then(() => delay(2 + 2 * (index % 5))).then(() => {
         // Checked before the promise settles, so while the buffer is still held.
         if (!chunk.equals(copy)) overwritten.push(`chunk ${index} (${chunk.length} bytes)`);
         held.delete(chunk.buffer);
@@ -135,6 +139,8 @@ describe("Runner.readInPlace: a command's stdout read into a few reused buffers"
     const overwritten: number[] = [];
     const holds: Promise<void>[] = [];
     let maxHeld = 0;
+    let allHeld!: () => void;
+    const outOfBuffers = new Promise<void>((resolve) => (allHeld = resolve));
     // Set once readInPlace resolves, before the first chunk arrives.
     let reader: InPlaceReader | undefined = undefined;
     reader = await runner.readInPlace(generate, (chunk, hold) => {
@@ -145,8 +151,10 @@ describe("Runner.readInPlace: a command's stdout read into a few reused buffers"
       const copy = Buffer.from(chunk);
       held.add(chunk.buffer);
       maxHeld = Math.max(maxHeld, held.size);
-      // Released after the resume below (and sometimes before it): reading waits for whichever comes last.
-      const released = delay(index % 4 === 0 ? 0 : 25).then(() => {
+      if (held.size === 15) allHeld();
+      // Released after the resume below (and sometimes before it): reading waits for whichever comes
+      // last. None before every spare buffer was held once, however slowly the command writes.
+      const released = outOfBuffers.then(() => delay(index % 4 === 0 ? 0 : 25)).then(() => {
         if (!chunk.equals(copy)) overwritten.push(index);
         held.delete(chunk.buffer);
       });
