@@ -40,7 +40,8 @@ export class SftpStore implements Store {
   #sftp: SFTPWrapper | undefined;
   #auth: SftpAuth = {};
   #lost: string | undefined;
-  readonly #madeDirs = new Set<string>();
+  /** Folders made (or being made) by this store: puts at once into one new folder make it once. */
+  readonly #madeDirs = new Map<string, Promise<void>>();
   readonly #reading = new Set<Readable>();
 
   constructor(readonly endpoint: SftpEndpoint) {
@@ -134,7 +135,7 @@ export class SftpStore implements Store {
       if (kind === "d") await this.#connected().rmdir(path, true);
       else if (kind) await this.#connected().delete(path, true);
     }, prefix);
-    for (const dir of this.#madeDirs) if (dir === path || dir.startsWith(`${path}/`)) this.#madeDirs.delete(dir);
+    for (const dir of [...this.#madeDirs.keys()]) if (dir === path || dir.startsWith(`${path}/`)) this.#madeDirs.delete(dir);
   }
 
   async freeBytes(): Promise<number | undefined> {
@@ -213,9 +214,16 @@ export class SftpStore implements Store {
   }
 
   async #mkdirs(dir: string): Promise<void> {
-    if (this.#madeDirs.has(dir)) return;
-    if ((await this.#connected().exists(dir)) !== "d") await this.#connected().mkdir(dir, true);
-    this.#madeDirs.add(dir);
+    let made = this.#madeDirs.get(dir);
+    if (!made) {
+      made = (async () => {
+        if ((await this.#connected().exists(dir)) !== "d") await this.#connected().mkdir(dir, true);
+      })();
+      this.#madeDirs.set(dir, made);
+      // A failed attempt is not remembered: the next put tries again.
+      made.catch(() => this.#madeDirs.delete(dir));
+    }
+    await made;
   }
 
   #connected(): SftpClient {

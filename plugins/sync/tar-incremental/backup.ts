@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { messages } from "../../../core/messages.js";
 import { requireDuration } from "../../../core/duration.js";
 import type { BackupSummary, Cipher, RunContext, SnapshotInfo, Store } from "../../../core/types.js";
+import type { CommandResult } from "../../../core/runner.js";
 import { TarIndexer, renamesTarCannotReplay } from "./index/index.js";
 import { infoName, manifestName, newSnapshotId, snarName, snapshotTime } from "./layout.js";
 import { MANIFEST_FORMAT, manifestJson, type Manifest, type SnapshotIndexEntry } from "./manifest.js";
@@ -156,28 +157,35 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
   deps.cipher.prepare?.().catch(() => undefined);
   const indexer = new TarIndexer({ onMember: (member) => member.type === "file" && ctx.progress.update({ files: 1 }) });
   let bytesRead = 0;
-  let written;
-  try {
-    written = await writeVolumes(ctx, { tool: "tar", args, env: { LC_ALL: "C" }, okExitCodes: [1] }, {
-      id, volumeSize: deps.options.volumeSize, compression: deps.options.compression, compressionLevel: deps.options.compressionLevel,
-      store: deps.store, cipher: deps.cipher, index: (chunk) => indexer.feed(chunk),
-      onBytes: (n) => { bytesRead += n; ctx.progress.update({ bytes: n }); },
-    });
-    indexer.end();
-  } catch (error) {
-    indexer.destroy();
-    throw error;
-  }
-  const { volumes, tar: tarResult } = written;
+  let tarDone!: (result: CommandResult) => void;
+  const tarExited = new Promise<CommandResult>((resolve) => (tarDone = resolve));
+  const writing = writeVolumes(ctx, { tool: "tar", args, env: { LC_ALL: "C" }, okExitCodes: [1] }, {
+    id, volumeSize: deps.options.volumeSize, compression: deps.options.compression, compressionLevel: deps.options.compressionLevel,
+    store: deps.store, cipher: deps.cipher, index: (chunk) => indexer.feed(chunk),
+    onBytes: (n) => { bytesRead += n; ctx.progress.update({ bytes: n }); },
+    onTarDone: tarDone,
+  });
+  writing.catch(() => indexer.destroy());
+  // The tree is built while the last volumes are still being compressed and stored.
+  const tarResult = await Promise.race([tarExited, writing.then((w) => w.tar)]);
+  indexer.end();
   const index = await indexer.result();
   const problems = [...fileProblems(tarResult.stderr), ...(parent?.stillUnreadable ?? []).map((path) => `./${path}: still cannot be read: in no snapshot yet`)];
   for (const problem of problems) ctx.log.warn(`not backed up as it is: ${problem}`);
 
-  const previous = parent ? await parent.tree : undefined;
+  // A failure from here on waits for the last volumes, still being stored, so that nothing of
+  // this run is written after it has failed.
+  const guarded = <T>(work: Promise<T>): Promise<T> =>
+    work.catch(async (error: unknown) => {
+      await writing.catch(() => undefined);
+      throw error;
+    });
+  const previous = parent ? await guarded(parent.tree) : undefined;
   const hazards = previous ? renamesTarCannotReplay(index, () => previous.tree.entries()) : [];
   if (hazards.length > 0) {
     const what = hazards.map((op) => `'${op.from}' → '${op.to}'`).join(", ");
     ctx.log.warn(`a folder was renamed onto the name of another folder (${what}); GNU tar cannot replay that from an incremental, so this run makes a full backup instead`);
+    await writing;
     await deps.repository.remove(id);
     previous?.tree.close();
     return runBackup(ctx, { ...deps, forceFull: `a folder was renamed onto the name of another (${what})` });
@@ -185,6 +193,9 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
   const { files, changes, totals, ...counts } = runTree(index, previous, problems.length > 0);
   const snarObject = snarName(id, deps.cipher.extension);
   // Streamed like a volume: the .snar of 50,000 files is a few MB, which whole took several copies.
+  const { volumes } = await guarded(writing);
+  ctx.log.debug(`tar's archive: ${bytesRead} bytes in ${volumes.length} volume(s), stored`);
+  // Stored only once every volume is: a failed run leaves no object of its snapshot behind.
   const { size: snarSize, sha256: snarSha256 } = await storeHashed(ctx, deps.store, snarObject, await deps.cipher.encryptSigned(ctx, createReadStream(snar)));
   const manifest: Manifest = {
     format: MANIFEST_FORMAT, id, time: now.toISOString(), type: parent ? "incremental" : "full", parent: parent?.id,

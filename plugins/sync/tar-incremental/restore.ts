@@ -16,6 +16,8 @@ import { extractInParallel, planParallelExtract } from "./parallel-extract.js";
 import { extractInParallelPiped, extractPiped } from "./piped-extract.js";
 import { slicesByKernel } from "./volume-slice.js";
 import { chunkHints, extractInChunks, type ChunkHints } from "./chunked-extract.js";
+import { extractParts, partsHolding } from "./ranged-extract.js";
+import type { Manifest } from "./manifest.js";
 
 /** Volumes of a full extracted at once: one tar per core, at most 4 (each holds a decryption and a zstd too). */
 const EXTRACT_WORKERS = Math.min(4, availableParallelism());
@@ -85,7 +87,9 @@ export async function runRestore(ctx: RunContext, deps: RestoreDeps, request: Re
     }
     if (paths.length === 0 && (await extractInChunks(ctx, deps, manifest, hints[i]!, dest))) continue;
     if (piped) {
-      await extractPiped(ctx, deps, manifest, dest, members);
+      const parts = members.length > 0 ? partsHolding(manifest, filesAsMembers(manifest, members) ?? []) : undefined;
+      if (parts && parts.length > 0) await extractParts(ctx, deps, manifest, parts, dest, members);
+      else await extractPiped(ctx, deps, manifest, dest, members);
       continue;
     }
     const input = new PassThrough({ highWaterMark: 1 << 20 });
@@ -108,6 +112,18 @@ export async function runRestore(ctx: RunContext, deps: RestoreDeps, request: Re
     snapshot: target.id, to: request.to, files: files.length, bytes: files.reduce((s, f) => s + f.size, 0),
     chain: chain.map((s) => s.id), elapsedMs: Date.now() - started,
   };
+}
+
+/**
+ * The manifest's entries for `members` when each is a file or symlink this archive holds:
+ * their bytes alone restore them. A folder needs more than its own entry (its folders' listings,
+ * which a delta manifest does not list when unchanged), so then undefined.
+ */
+function filesAsMembers(manifest: Manifest, members: string[]): ManifestFile[] | undefined {
+  const wanted = new Set(members);
+  const entries = manifest.files.filter((f) => wanted.has(f.path) && f.inArchive);
+  const files = entries.filter((f) => f.type === "file" || f.type === "symlink");
+  return files.length === wanted.size && entries.length === files.length ? files : undefined;
 }
 
 function isUnder(path: string, paths: string[]): boolean {

@@ -6,9 +6,9 @@ import type { Manifest, VolumeRecord } from "./manifest.js";
 import { decodeFailure, readFailure } from "./volume-reader.js";
 
 /**
- * Part of a volume's tar bytes: from `skip` to its end, or its first `count` bytes; neither is
- * the whole volume. Sent into a command's stdin by kernel pipes, `decrypt | zstd -d | dd`, so
- * that no plaintext byte passes through node.
+ * Part of a volume's tar bytes: `count` bytes after the first `skip` (both optional: from `skip`
+ * to its end, or its first `count` bytes). Sent into a command's stdin by kernel pipes,
+ * `decrypt | zstd -d | dd`, so that no plaintext byte passes through node.
  */
 export interface Slice { skip?: number; count?: number }
 
@@ -17,9 +17,10 @@ export interface Slice { skip?: number; count?: number }
  * as a whole block. dd's last line says how many bytes it wrote.
  */
 export function sliceCommand(slice: Slice): CommandSpec | undefined {
-  if (slice.count !== undefined) return { tool: "dd", args: ["bs=256K", "iflag=fullblock,count_bytes", `count=${slice.count}`], env: { LC_ALL: "C" } };
-  if (slice.skip) return { tool: "dd", args: ["bs=256K", "iflag=fullblock,skip_bytes", `skip=${slice.skip}`], env: { LC_ALL: "C" } };
-  return undefined;
+  const flags = ["fullblock", ...(slice.skip ? ["skip_bytes"] : []), ...(slice.count !== undefined ? ["count_bytes"] : [])];
+  if (flags.length === 1) return undefined;
+  const args = ["bs=256K", `iflag=${flags.join(",")}`, ...(slice.skip ? [`skip=${slice.skip}`] : []), ...(slice.count !== undefined ? [`count=${slice.count}`] : [])];
+  return { tool: "dd", args, env: { LC_ALL: "C" } };
 }
 
 export function bytesCopied(ddStderr: string): number | undefined {

@@ -40,6 +40,8 @@ export async function openVolume(ctx: RunContext, settings: VolumeSettings, name
     return { ...opened, input: await opened.input };
   }
   const input = new PassThrough({ highWaterMark: 1 << 20 });
+  // Abandoning it (kill) is an error of the stream; `done` says why the volume failed.
+  input.on("error", () => undefined);
   const done = storeStream(ctx, settings, input, name, encrypter);
   done.catch(() => undefined);
   return { input, keeps: true, done, kill: () => input.destroy(new Error(`volume ${name} abandoned`)) };

@@ -12,6 +12,8 @@ export interface VolumeWriterSettings extends VolumeSettings {
   /** Gets every tar byte, at once: keeps nothing of a chunk past the call (TarIndexer.feed). Throws to stop the backup. */
   index(chunk: Buffer): void;
   onBytes(bytes: number): void;
+  /** Called once tar has exited well, its archive read, while the last volumes are still being stored. */
+  onTarDone?(result: CommandResult): void;
 }
 
 interface FillingVolume extends OpenVolume {
@@ -135,10 +137,12 @@ export async function writeVolumes(ctx: RunContext, tar: CommandSpec, settings: 
   ensureOpen().catch(fail);
   try {
     await Promise.race([reader.ended, failed]);
+    const tarResult = await Promise.race([reader.done, failed]);
     if (opening) await opening;
     if (current) close(current);
+    settings.onTarDone?.(tarResult);
     for (const record of finishing.splice(0)) volumes.push(await Promise.race([record, failed]));
-    return { volumes, tar: await reader.done };
+    return { volumes, tar: tarResult };
   } catch (error) {
     fail(error);
     await reader.done.catch(() => undefined);
