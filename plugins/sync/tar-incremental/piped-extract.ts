@@ -6,6 +6,7 @@ import { END_OF_ARCHIVE, deferred, inOrder, makeFolders, type ParallelPlan } fro
 import { extractArgs } from "./tar-args.js";
 import { ensureIntact, type VolumeDeps } from "./volume-reader.js";
 import { sendSlice, type Slice } from "./volume-slice.js";
+import type { VolumePart } from "./ranged-extract.js";
 
 /**
  * Archives extracted with node off the data path: each volume, checked against the manifest
@@ -31,13 +32,27 @@ async function feed(ctx: RunContext, deps: VolumeDeps, manifest: Manifest, k: nu
 
 /** One tar extracting `manifest`'s archive, its volumes in order: extractArgs(dest, members). */
 export async function extractPiped(ctx: RunContext, deps: VolumeDeps, manifest: Manifest, dest: string, members: string[]): Promise<void> {
+  await extractParts(ctx, deps, manifest, manifest.volumes.map((_, k) => ({ volume: k, slice: {} })), dest, members);
+}
+
+/**
+ * One tar extracting `members` from `parts` of the archive, in order (the whole archive, or the
+ * parts that hold the members: partsHolding). Each volume used is checked against the manifest
+ * first: a dd that stops early stops gpg before its integrity check. Parts that end before the
+ * archive does are followed by the end-of-archive blocks.
+ */
+export async function extractParts(ctx: RunContext, deps: VolumeDeps, manifest: Manifest, parts: VolumePart[], dest: string, members: string[]): Promise<void> {
   const tar = ctx.sink({ tool: "tar", args: extractArgs(dest, members), env: { LC_ALL: "C" } });
+  const checked = new Set<number>();
   try {
-    for (const [k, volume] of manifest.volumes.entries()) {
-      await ensureIntact(deps.store, manifest, volume);
-      await feed(ctx, deps, manifest, k, {}, tar);
+    for (const part of parts) {
+      if (!checked.has(part.volume)) await ensureIntact(deps.store, manifest, manifest.volumes[part.volume]!);
+      checked.add(part.volume);
+      await feed(ctx, deps, manifest, part.volume, part.slice, tar);
     }
-    tar.stdin.end();
+    const last = parts.at(-1);
+    const whole = last !== undefined && last.volume === manifest.volumes.length - 1 && last.slice.count === undefined;
+    tar.stdin.end(whole ? undefined : END_OF_ARCHIVE);
     await tar.done;
   } catch (error) {
     tar.stdin.destroy();

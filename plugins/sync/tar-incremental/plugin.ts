@@ -49,6 +49,7 @@ export const tarIncremental = definePlugin(PLUGIN_NAME, tarIncrementalOptions, (
   engine.hooks.requirements.tap(PLUGIN_NAME, (list) => {
     list.push({ tool: "tar", purpose: "archive and restore (GNU tar, listed-incremental format)", versionArgs: ["--version"], versionPattern: /tar \(GNU tar\) (\d+\.\d+)/, minVersion: "1.30" });
     if (options.compression === "zstd") list.push({ tool: "zstd", purpose: "compress volumes", versionArgs: ["--version"], versionPattern: /v(\d+\.\d+\.\d+)/, minVersion: "1.4" });
+    list.push({ tool: "mkfifo", purpose: "make the pipe node reads tar's archive from", versionArgs: ["--version"], versionPattern: /(\d+\.\d+)/ });
   });
 
   engine.hooks.init.tapPromise(PLUGIN_NAME, async (ctx) => {

@@ -1,11 +1,6 @@
-import type { RunContext } from "../../../core/types.js";
 import type { ManifestFile } from "./index/index.js";
 import type { Manifest } from "./manifest.js";
-import { END_OF_ARCHIVE } from "./parallel-extract.js";
-import { extractArgs } from "./tar-args.js";
-import { ensureIntact, type VolumeDeps } from "./volume-reader.js";
-import { sendSlice, type Slice } from "./volume-slice.js";
-import { endedOfBrokenPipe } from "../../../core/runner.js";
+import type { Slice } from "./volume-slice.js";
 
 const BLOCK = 512;
 /** Members closer than this in the archive are read as one range (tar skips the ones between by name). */
@@ -48,35 +43,4 @@ export function partsHolding(manifest: Manifest, entries: ManifestFile[]): Volum
     }
   }
   return parts;
-}
-
-/**
- * Extracts `members` from only the parts of the archive that hold them (partsHolding), each sent
- * into one tar by kernel pipes (`decrypt | zstd -d | dd`), then the end of the archive: restoring
- * one file reads its volume up to the file, not the whole archive. Each volume used is checked
- * against the manifest first: dd stops reading early, before gpg reaches the integrity check.
- */
-export async function extractParts(ctx: RunContext, deps: VolumeDeps, manifest: Manifest, parts: VolumePart[], dest: string, members: string[]): Promise<void> {
-  const tar = ctx.sink({ tool: "tar", args: extractArgs(dest, members), env: { LC_ALL: "C" } });
-  const checked = new Set<number>();
-  try {
-    for (const part of parts) {
-      const volume = manifest.volumes[part.volume]!;
-      if (!checked.has(part.volume)) await ensureIntact(deps.store, manifest, volume);
-      checked.add(part.volume);
-      try {
-        await sendSlice(ctx, deps, manifest, volume, part.slice, tar.stdin);
-      } catch (error) {
-        if (endedOfBrokenPipe(error)) await tar.done;
-        throw error;
-      }
-    }
-    tar.stdin.end(END_OF_ARCHIVE);
-    await tar.done;
-  } catch (error) {
-    tar.stdin.destroy();
-    tar.kill();
-    await tar.done.catch(() => undefined);
-    throw error;
-  }
 }

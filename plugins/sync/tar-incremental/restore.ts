@@ -13,10 +13,10 @@ import { streamSnapshot } from "./volume-reader.js";
 import { checkRestored } from "./restore-check.js";
 import { moveFromScratch, scratchBeside } from "./restore-scratch.js";
 import { extractInParallel, planParallelExtract } from "./parallel-extract.js";
-import { extractInParallelPiped, extractPiped } from "./piped-extract.js";
+import { extractInParallelPiped, extractParts, extractPiped } from "./piped-extract.js";
 import { slicesByKernel } from "./volume-slice.js";
 import { chunkHints, extractInChunks, type ChunkHints } from "./chunked-extract.js";
-import { extractParts, partsHolding } from "./ranged-extract.js";
+import { partsHolding } from "./ranged-extract.js";
 import type { Manifest } from "./manifest.js";
 
 /** Volumes of a full extracted at once: one tar per core, at most 4 (each holds a decryption and a zstd too). */
