@@ -125,17 +125,20 @@ export class Runner {
    * Starts a command whose stdout node reads into a few buffers, reused: a stream of gigabytes
    * allocates nothing per read, so nothing waits for the garbage collector (which, with a new
    * buffer per read, ran a full collection every ~25 MB of a backup). `onChunk` gets each piece,
-   * valid only until it returns unless it calls `hold(released)`: the piece's buffer is then kept
-   * until `released` settles (a write into a pipe that is full), while reading goes on into the
-   * others. `onChunk` returns false to stop reading until `resume()`. `ended` settles when the
-   * output has been read to its end. The command writes into a pipe that only node reads (made
-   * with mkfifo: node has no pipe(); the name is unlinked once open).
+   * valid only until it returns unless it calls `hold(released)` (once or more): the piece's
+   * buffer is then kept until every `released` settled (a write into a pipe that is full), while
+   * reading goes on into the others. `onChunk` returns false to stop reading until `resume()`.
+   * `ended` settles when the output has been read to its end. The command writes into a pipe that
+   * only node reads (made with mkfifo: node has no pipe(); the name is unlinked once open).
    */
   async readInPlace(spec: CommandSpec, onChunk: (chunk: Buffer, hold: (released: Promise<unknown>) => void) => boolean): Promise<InPlaceReader> {
     const { readFd, writeFd } = await this.openPipe();
     let child: ResultPromise;
     try {
       child = this.start(spec, writeFd, true);
+    } catch (error) {
+      closeSync(readFd);
+      throw error;
     } finally {
       // The command holds its own copy: the pipe ends when the command closes it.
       closeSync(writeFd);
@@ -160,12 +163,11 @@ export class Runner {
         buffer: () => free.pop()!,
         callback: (bytes, into) => {
           const buffer = into as Buffer;
-          let held = false;
-          const goOn = onChunk(buffer.subarray(0, bytes), (released) => {
-            held = true;
-            void released.finally(() => release(buffer)).catch(() => undefined);
-          });
-          if (!held) free.push(buffer);
+          const holds: Promise<unknown>[] = [];
+          const goOn = onChunk(buffer.subarray(0, bytes), (released) => holds.push(released));
+          // Held until every promise given for it settled (a piece written into two volumes: two).
+          if (holds.length > 0) void Promise.allSettled(holds).then(() => release(buffer));
+          else free.push(buffer);
           stoppedByReader = !goOn;
           // The last free buffer is the next read's: no read after it until another is free.
           waitingForBuffer = free.length <= 1;
@@ -205,7 +207,12 @@ export class Runner {
       await this.run({ tool: "mkfifo", args: ["-m", "600", path] });
       // Opened for reading first, without waiting for a writer, so that opening it for writing does not wait either.
       const readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-      return { readFd, writeFd: openSync(path, constants.O_WRONLY) };
+      try {
+        return { readFd, writeFd: openSync(path, constants.O_WRONLY) };
+      } catch (error) {
+        closeSync(readFd);
+        throw error;
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

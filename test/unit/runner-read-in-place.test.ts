@@ -103,6 +103,33 @@ describe("Runner.readInPlace: a command's stdout read into a few reused buffers"
     expect(pipeNamesWhileReading).toEqual([]);
   });
 
+  it("a piece held twice (written into two volumes) is read into again only once both holds settled", { timeout: 30_000 }, async () => {
+    const hash = createHash("sha256");
+    let size = 0;
+    let chunks = 0;
+    const overwritten: number[] = [];
+    const holds: Promise<void>[] = [];
+    const reader = await runner.readInPlace(generate, (chunk, hold) => {
+      const index = chunks++;
+      hash.update(chunk);
+      size += chunk.length;
+      const copy = Buffer.from(chunk);
+      // The first hold ends at once, the second later: the buffer must stay unread until the second.
+      hold(Promise.resolve());
+      const later = delay(1 + (index % 4)).then(() => {
+        if (!chunk.equals(copy)) overwritten.push(index);
+      });
+      holds.push(later);
+      hold(later);
+      return true;
+    });
+    await reader.ended;
+    await reader.done;
+    await Promise.all(holds);
+    expect({ sha256: hash.digest("hex"), size }).toEqual(wanted);
+    expect(overwritten).toEqual([]);
+  });
+
   it("onChunk returning false stops reading until resume(); the output is still whole and ends", { timeout: 30_000 }, async () => {
     const hash = createHash("sha256");
     let size = 0;

@@ -25,9 +25,9 @@ interface FillingVolume extends OpenVolume {
 /**
  * Runs `tar` and splits its archive into volumes of `volumeSize` tar bytes; each volume is
  * compressed, encrypted and stored on its own (so a damaged volume costs one volume), and every
- * byte goes through `index` first. tar's output is read into one reused buffer (ctx.readInPlace):
- * a piece goes on to a volume's command as it is, and reading waits until that command has
- * taken it. Returns the volumes in order and tar's result.
+ * byte goes through `index` first. tar's output is read into a few reused buffers
+ * (ctx.readInPlace): a piece goes on to a volume's command as it is, its buffer held until that
+ * command has taken it (a stream in node gets a copy). Returns the volumes in order and tar's result.
  */
 export async function writeVolumes(ctx: RunContext, tar: CommandSpec, settings: VolumeWriterSettings): Promise<{ volumes: VolumeRecord[]; tar: CommandResult }> {
   const volumes: VolumeRecord[] = [];
@@ -57,7 +57,10 @@ export async function writeVolumes(ctx: RunContext, tar: CommandSpec, settings: 
     // At most two volumes at once: the one filling and the one before it.
     while (finishing.length > 1) volumes.push(await Promise.race([finishing.shift()!, failed]));
     const name = volumeName(settings.id, ++opened, compressionExt(settings.compression), settings.cipher.extension);
-    const volume = await Promise.race([openVolume(ctx, settings, name), failed]);
+    const starting = openVolume(ctx, settings, name);
+    // Opened after the run failed: abandoned, or its commands would wait for input forever.
+    failed.catch(() => starting.then((volume) => volume.kill(), () => undefined));
+    const volume = await Promise.race([starting, failed]);
     volume.done.catch(fail);
     current = { ...volume, name, start: offset, filled: 0 };
   };
@@ -103,7 +106,7 @@ export async function writeVolumes(ctx: RunContext, tar: CommandSpec, settings: 
     }
   };
 
-  const onChunk = (chunk: Buffer): boolean => {
+  const onChunk = (chunk: Buffer, hold: (released: Promise<unknown>) => void): boolean => {
     if (stopped) return false;
     try {
       settings.index(chunk);
@@ -119,11 +122,16 @@ export async function writeVolumes(ctx: RunContext, tar: CommandSpec, settings: 
         rest = rest.subarray(part.length);
         const waiting = hand(volume, part);
         if (volume.filled >= settings.volumeSize) close(volume);
-        if (waiting) {
-          const left = rest.length > 0 ? Buffer.from(rest) : undefined;
-          waiting.then(() => (left ? carryOn(left) : reader?.resume()), fail);
-          return false;
+        if (!waiting) continue;
+        // zstd's pipe is full: the reader keeps this piece's buffer until zstd has it, and reads
+        // on into its other buffers, so tar runs up to a megabyte ahead.
+        if (!volume.keeps) {
+          hold(waiting);
+          continue;
         }
+        const left = rest.length > 0 ? Buffer.from(rest) : undefined;
+        waiting.then(() => (left ? carryOn(left) : reader?.resume()), fail);
+        return false;
       }
       return true;
     } catch (error) {
