@@ -166,20 +166,20 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
     onTarDone: tarDone,
   });
   writing.catch(() => indexer.destroy());
-  // The tree is built while the last volumes are still being compressed and stored.
-  const tarResult = await Promise.race([tarExited, writing.then((w) => w.tar)]);
-  indexer.end();
-  const index = await indexer.result();
-  const problems = [...fileProblems(tarResult.stderr), ...(parent?.stillUnreadable ?? []).map((path) => `./${path}: still cannot be read: in no snapshot yet`)];
-  for (const problem of problems) ctx.log.warn(`not backed up as it is: ${problem}`);
-
-  // A failure from here on waits for the last volumes, still being stored, so that nothing of
+  // A failure while the last volumes are still being stored waits for them, so that nothing of
   // this run is written after it has failed.
   const guarded = <T>(work: Promise<T>): Promise<T> =>
     work.catch(async (error: unknown) => {
       await writing.catch(() => undefined);
       throw error;
     });
+  // The tree is built while the last volumes are still being compressed and stored.
+  const tarResult = await Promise.race([tarExited, writing.then((w) => w.tar)]);
+  indexer.end();
+  const index = await guarded(indexer.result());
+  const problems = [...fileProblems(tarResult.stderr), ...(parent?.stillUnreadable ?? []).map((path) => `./${path}: still cannot be read: in no snapshot yet`)];
+  for (const problem of problems) ctx.log.warn(`not backed up as it is: ${problem}`);
+
   const previous = parent ? await guarded(parent.tree) : undefined;
   const hazards = previous ? renamesTarCannotReplay(index, () => previous.tree.entries()) : [];
   if (hazards.length > 0) {
@@ -192,10 +192,10 @@ export async function runBackup(ctx: RunContext, deps: BackupDeps): Promise<Back
   }
   const { files, changes, totals, ...counts } = runTree(index, previous, problems.length > 0);
   const snarObject = snarName(id, deps.cipher.extension);
-  // Streamed like a volume: the .snar of 50,000 files is a few MB, which whole took several copies.
   const { volumes } = await guarded(writing);
   ctx.log.debug(`tar's archive: ${bytesRead} bytes in ${volumes.length} volume(s), stored`);
-  // Stored only once every volume is: a failed run leaves no object of its snapshot behind.
+  // Stored only once every volume is, so a failed run leaves no object of its snapshot behind;
+  // streamed like a volume: the .snar of 50,000 files is a few MB, which whole took several copies.
   const { size: snarSize, sha256: snarSha256 } = await storeHashed(ctx, deps.store, snarObject, await deps.cipher.encryptSigned(ctx, createReadStream(snar)));
   const manifest: Manifest = {
     format: MANIFEST_FORMAT, id, time: now.toISOString(), type: parent ? "incremental" : "full", parent: parent?.id,

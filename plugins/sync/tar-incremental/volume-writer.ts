@@ -154,6 +154,8 @@ export async function writeVolumes(ctx: RunContext, tar: CommandSpec, settings: 
   } catch (error) {
     fail(error);
     await reader.done.catch(() => undefined);
+    // The volumes closed before the failure end on their own: nothing is stored after it is reported.
+    await Promise.allSettled(finishing);
     throw error;
   }
 }
