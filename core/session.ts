@@ -90,8 +90,7 @@ export async function runSession<T>(
         plan.push({ kind: "command", text: formatCommand(spec, settings.tools) });
         return NOT_RUN;
       }
-      settings.log.debug(`run: ${formatCommand(spec, settings.tools)}`);
-      return active().run(spec);
+      return ctx.query(spec);
     },
     query: async (spec: CommandSpec): Promise<CommandResult> => {
       settings.log.debug(`run: ${formatCommand(spec, settings.tools)}`);
@@ -124,7 +123,7 @@ export async function runSession<T>(
         plan.push({ kind: "command", text });
         return { stdin: new PassThrough().resume(), done: Promise.resolve(NOT_RUN), kill: () => undefined };
       }
-      settings.log.debug(`run: ${text} (${typeof into === "number" ? "into the file being stored" : "into a running command's stdin"})`);
+      settings.log.debug(`run: ${text} (${intoWhat(into)})`);
       return active().sinkInto(specs, into);
     },
     readInPlace: async (spec: CommandSpec, onChunk: (chunk: Buffer, hold: (released: Promise<unknown>) => void) => boolean): Promise<InPlaceReader> => {
@@ -142,7 +141,7 @@ export async function runSession<T>(
         plan.push({ kind: "command", text });
         return { done: Promise.resolve(NOT_RUN), kill: () => undefined };
       }
-      settings.log.debug(`run: ${text} (${typeof into === "number" ? "into the file being stored" : "into a running command's stdin"})`);
+      settings.log.debug(`run: ${text} (${intoWhat(into)})`);
       return active().pipeInto(specs, into, options);
     },
     secret: (source: SecretSource, purpose: string) => {
@@ -193,4 +192,9 @@ export async function runSession<T>(
   }
   if (failure) throw failure;
   return { result: result as T, plan };
+}
+
+/** Where the last of joined commands writes, for --debug. */
+function intoWhat(into: Writable | number): string {
+  return typeof into === "number" ? "into the file being stored" : "into a running command's stdin";
 }

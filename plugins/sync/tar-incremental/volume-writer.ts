@@ -78,13 +78,9 @@ export async function writeVolumes(ctx: RunContext, tar: CommandSpec, settings: 
     offset += part.length;
     if (volume.keeps) return volume.input.write(Buffer.from(part)) ? undefined : drained(volume);
     let taken: (() => void) | undefined;
-    let wasTaken = false;
-    volume.input.write(part, () => {
-      wasTaken = true;
-      taken?.();
-    });
+    volume.input.write(part, () => taken?.());
     // Written at once (the usual case): the command has the bytes and the buffer is free again.
-    if (wasTaken || volume.input.writableLength === 0) return undefined;
+    if (volume.input.writableLength === 0) return undefined;
     return Promise.race([new Promise<void>((resolve) => (taken = resolve)), failed]);
   };
   const drained = (volume: FillingVolume) => Promise.race([once(volume.input, "drain").then(() => undefined), failed]);
